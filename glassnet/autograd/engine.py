@@ -1,0 +1,70 @@
+"""Reverse-mode differentiation: walk the graph from an output back to the leaves.
+
+The walk is iterative (an explicit stack, no recursion), so a chain of 100,000 ops
+backpropagates. Gradients of a tensor used several times are summed; leaves that require
+grad accumulate into ``.grad`` across calls, as in PyTorch; non-leaf gradients are dropped
+unless ``retain_grad()`` was called.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def topological_order(root) -> list:
+    """Tensors reachable from ``root`` through requires-grad edges, inputs before outputs."""
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        tensor, expanded = stack.pop()
+        if expanded:
+            order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        stack.append((tensor, True))
+        fn = tensor.grad_fn
+        if fn is not None:
+            for parent, needed in zip(fn.parents, fn.needs_input_grad):
+                if needed and id(parent) not in visited:
+                    stack.append((parent, False))
+    return order
+
+
+def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
+    """Propagate ``gradient`` (d loss / d root) to every leaf that requires grad."""
+    order = topological_order(root)
+    grads = {id(root): gradient}
+    handed_to_leaves = set()  # arrays already stored in a leaf's .grad during this pass
+    for tensor in reversed(order):
+        grad = grads.pop(id(tensor), None)
+        if grad is None:
+            continue
+        fn = tensor.grad_fn
+        if fn is None or tensor._retains_grad:
+            # A leaf's .grad must own its memory: one array can reach two leaves (a + b
+            # hands the same gradient to both), and optimizers update .grad in place.
+            if grad.base is not None or id(grad) in handed_to_leaves or grad is gradient:
+                grad = grad.copy()
+            handed_to_leaves.add(id(grad))
+            tensor._accumulate_grad(grad)
+            if fn is None:
+                continue
+        if fn._freed:
+            raise RuntimeError(
+                f"backward: trying to backward through the graph a second time (node "
+                f"{fn!r}); its saved values were freed after the first backward. Pass "
+                "retain_graph=True to the first backward call if you need to do this."
+            )
+        input_grads = type(fn).backward(fn, grad)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        for parent, needed, parent_grad in zip(fn.parents, fn.needs_input_grad, input_grads):
+            if not needed or parent_grad is None:
+                continue
+            key = id(parent)
+            previous = grads.get(key)
+            grads[key] = parent_grad if previous is None else previous + parent_grad
+        if not retain_graph:
+            fn.release()

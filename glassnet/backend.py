@@ -1,0 +1,43 @@
+"""The one door arrays come through.
+
+Every op gets its array module from here (``xp``), so that a GPU backend (CuPy exposes the
+NumPy API) is a later, small step. The default floating dtype also lives here: float32, as in
+PyTorch; float64 works everywhere and is what gradient checks use.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+xp = np
+
+float16 = np.dtype(np.float16)
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int8 = np.dtype(np.int8)
+int16 = np.dtype(np.int16)
+int32 = np.dtype(np.int32)
+int64 = np.dtype(np.int64)
+uint8 = np.dtype(np.uint8)
+bool_ = np.dtype(np.bool_)
+
+_default_dtype = float32
+
+
+def get_default_dtype() -> np.dtype:
+    """The floating dtype new tensors get from Python floats (float32 unless changed)."""
+    return _default_dtype
+
+
+def set_default_dtype(dtype) -> None:
+    """Set the floating dtype used for Python floats and ``rand``/``randn``/``zeros``..."""
+    global _default_dtype
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"set_default_dtype: expected a floating dtype, got {dtype}")
+    _default_dtype = dtype
+
+
+def is_floating(dtype) -> bool:
+    """True for float16/32/64: the dtypes that can carry gradients."""
+    return np.dtype(dtype).kind == "f"

@@ -1,0 +1,117 @@
+"""Ways to make a tensor: ``tensor``, ``zeros``, ``ones``, ``full``, ``arange``, ``rand``,
+``randn``, their ``*_like`` forms, and ``from_numpy``. Names and dtype rules are PyTorch's:
+Python floats give float32 (the default dtype), Python ints give int64."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet import backend, random
+from glassnet.tensor import Tensor, _as_array
+
+
+def _size(op: str, size: tuple) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0:
+            raise ValueError(f"{op}: sizes must be non-negative ints, got size {size!r}")
+    return tuple(int(s) for s in size)
+
+
+def _float_dtype(dtype) -> np.dtype:
+    return backend.get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
+def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (numbers, nested lists, an array, a Tensor)."""
+    array = _as_array(data, dtype)
+    if isinstance(data, (np.ndarray, Tensor)) and dtype is None:
+        array = array.copy()
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``array`` (its dtype kept)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return Tensor(array)
+
+
+def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.zeros(_size("zeros", size), _float_dtype(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.ones(_size("ones", size), _float_dtype(dtype)), requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value`` (dtype inferred from it as PyTorch does)."""
+    if dtype is None:
+        dtype = _as_array(fill_value).dtype
+    return Tensor(np.full(_size("full", tuple(size)), fill_value, np.dtype(dtype)), requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Values from ``start`` up to (not including) ``end`` in steps of ``step``."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: argument 'step' must be non-zero")
+    if dtype is None:
+        is_float = any(isinstance(v, float) for v in (start, end, step))
+        dtype = backend.get_default_dtype() if is_float else np.int64
+    return Tensor(np.arange(start, end, step, dtype=np.dtype(dtype)), requires_grad)
+
+
+def rand(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples from [0, 1), drawn from the seeded library generator."""
+    gen = random.default_generator()
+    data = gen.random(_size("rand", size), dtype=np.float64).astype(_float_dtype(dtype))
+    return Tensor(data, requires_grad)
+
+
+def randn(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples, drawn from the seeded library generator."""
+    gen = random.default_generator()
+    data = gen.standard_normal(_size("randn", size)).astype(_float_dtype(dtype))
+    return Tensor(data, requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=None) -> Tensor:
+    """Integers uniform in [low, high)."""
+    if high is None:
+        low, high = 0, low
+    gen = random.default_generator()
+    return Tensor(gen.integers(low, high, _size("randint", tuple(size)),
+                               dtype=np.dtype(dtype or np.int64)))
+
+
+def _like(fn, input: Tensor, dtype, requires_grad, *extra):
+    return fn(input.shape, *extra, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def zeros_like(input: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _like(zeros, input, dtype, requires_grad)
+
+
+def ones_like(input: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _like(ones, input, dtype, requires_grad)
+
+
+def full_like(input: Tensor, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    return full(input.shape, fill_value, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def rand_like(input: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _like(rand, input, dtype, requires_grad)
+
+
+def randn_like(input: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _like(randn, input, dtype, requires_grad)
+
+
+def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Uninitialised memory is a trap for learners: ``empty`` gives zeros."""
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad)

@@ -1,0 +1,22 @@
+"""The functional layer, ``import glassnet.functional as F``: every op of the library.
+
+Each name comes from one family file in ``glassnet/ops`` where its ``Function`` (forward and
+backward side by side) is written.
+"""
+
+from glassnet.ops import activation, elementwise, linalg, loss, reduce, shape
+from glassnet.ops.activation import *  # noqa: F403
+from glassnet.ops.elementwise import *  # noqa: F403
+from glassnet.ops.linalg import *  # noqa: F403
+from glassnet.ops.loss import *  # noqa: F403
+from glassnet.ops.reduce import *  # noqa: F403
+from glassnet.ops.shape import *  # noqa: F403
+
+__all__ = [
+    *elementwise.__all__,
+    *reduce.__all__,
+    *shape.__all__,
+    *linalg.__all__,
+    *activation.__all__,
+    *loss.__all__,
+]

@@ -1,0 +1,1 @@
+"""The op library, one file per family; ``glassnet.functional`` re-exports them all."""

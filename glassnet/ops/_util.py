@@ -1,0 +1,154 @@
+"""Helpers shared by every op family: undoing broadcasting, checking arguments, and the
+error messages that name the op, the argument, the shapes and the value received."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from glassnet import backend
+from glassnet.tensor import Tensor
+
+REDUCTIONS = ("none", "mean", "sum")
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum ``grad`` over the dimensions that broadcasting expanded, back to ``shape``.
+
+    Broadcasting copies an input along new leading dimensions and along its size-1
+    dimensions; the chain rule adds up the gradient over every copy.
+    """
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def broadcast_error(op: str, *shapes: tuple) -> ValueError:
+    """A ValueError naming the first dimension (counted from the right) that cannot broadcast."""
+    ndim = max(len(s) for s in shapes)
+    padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
+    for axis in range(ndim - 1, -1, -1):
+        sizes = {p[axis] for p in padded} - {1}
+        if len(sizes) > 1:
+            listed = " and ".join(str(p[axis]) for p in padded)
+            return ValueError(
+                f"{op}: shapes {' and '.join(str(tuple(s)) for s in shapes)} cannot be "
+                f"broadcast: dimension {axis - ndim} has sizes {listed} (sizes must match "
+                "or be 1)"
+            )
+    return ValueError(f"{op}: shapes {shapes} cannot be broadcast")
+
+
+def check_broadcast(op: str, *shapes: tuple) -> tuple:
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise broadcast_error(op, *shapes) from None
+
+
+def as_tensor(value, op: str = "", arg: str = "input") -> Tensor:
+    """Accept a Tensor as is; wrap a NumPy array or Python number (no gradient)."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (np.ndarray, numbers.Number, list, tuple, np.generic)):
+        return Tensor(value)
+    raise TypeError(f"{op}: argument '{arg}' must be a Tensor, got {type(value).__name__}")
+
+
+def binary_operands(op: str, a, b):
+    """Make the operands of a binary arithmetic op follow PyTorch's type promotion.
+
+    A Python number takes the tensor's dtype (``float32_tensor * 2.5`` stays float32); a
+    float number or float tensor with an integer tensor gives the default float dtype rather
+    than NumPy's float64. Returns the two operands as Tensors or scalars of the right dtype.
+    """
+    a_is_t, b_is_t = isinstance(a, Tensor), isinstance(b, Tensor)
+    if a_is_t and b_is_t:
+        ka, kb = a.data.dtype.kind, b.data.dtype.kind
+        if ka == "f" and kb != "f":
+            return a, b.data.astype(a.data.dtype)
+        if kb == "f" and ka != "f":
+            return a.data.astype(b.data.dtype), b
+        return a, b
+    if not a_is_t and not b_is_t:
+        raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and "
+                        f"{type(b).__name__}")
+    tensor, other = (a, b) if a_is_t else (b, a)
+    if isinstance(other, np.ndarray):
+        other = Tensor(other)
+        return binary_operands(op, *((tensor, other) if a_is_t else (other, tensor)))
+    if not isinstance(other, (numbers.Number, np.generic)) or isinstance(other, complex):
+        raise TypeError(
+            f"{op}: unsupported operand of type {type(other).__name__} with a Tensor"
+        )
+    dtype = tensor.data.dtype
+    if dtype.kind != "f" and isinstance(other, (float, np.floating)):
+        # int tensor with a float number: PyTorch computes in the default float dtype
+        tensor = Tensor._make(tensor.data.astype(backend.get_default_dtype()),
+                              False, None)
+        dtype = tensor.data.dtype
+    elif dtype.kind == "b" and not isinstance(other, (bool, np.bool_)):
+        dtype = np.dtype(np.int64)
+    scalar = np.asarray(other, dtype=dtype)
+    return (tensor, scalar) if a_is_t else (scalar, tensor)
+
+
+def float_input(op: str, x: Tensor) -> Tensor:
+    """Integer and bool tensors become the default float dtype (exp, log, sigmoid ...)."""
+    if x.data.dtype.kind == "f":
+        return x
+    return Tensor._make(x.data.astype(backend.get_default_dtype()), False, None)
+
+
+def normalize_dim(op: str, dim: int, ndim: int, arg: str = "dim") -> int:
+    """Turn a possibly negative ``dim`` into an index in ``range(ndim)``, or raise."""
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{op}: argument '{arg}' must be an int, got {type(dim).__name__} {dim!r}")
+    size = max(ndim, 1)
+    if not -size <= dim < size:
+        raise IndexError(
+            f"{op}: argument '{arg}' is {dim}, out of range for a tensor with {ndim} "
+            f"dimension(s) (expected {-size} to {size - 1})"
+        )
+    return int(dim) % size
+
+
+def normalize_dims(op: str, dim, ndim: int) -> tuple | None:
+    """``dim`` as a sorted tuple of non-negative axes; None means every dimension."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    axes = tuple(sorted(normalize_dim(op, d, ndim) for d in dims))
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{op}: dimension listed more than once in dim={dim!r}")
+    return axes
+
+
+def check_reduction(op: str, reduction: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(
+            f"{op}: argument 'reduction' must be one of 'none', 'mean', 'sum'; "
+            f"got {reduction!r}"
+        )
+
+
+def check_float(op: str, arg: str, x: Tensor) -> None:
+    if x.data.dtype.kind != "f":
+        raise TypeError(
+            f"{op}: argument '{arg}' must be a floating point tensor, got dtype "
+            f"{x.data.dtype} (shape {x.shape})"
+        )
+
+
+def check_same_shape(op: str, input: Tensor, target: Tensor) -> None:
+    if input.shape != target.shape:
+        raise ValueError(
+            f"{op}: input shape {input.shape} and target shape {target.shape} must match"
+        )

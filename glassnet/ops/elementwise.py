@@ -1,0 +1,433 @@
+"""Elementwise arithmetic with broadcasting: add, sub, mul, div, neg, pow, exp, log, sqrt,
+abs, clamp, maximum, minimum, where, and the dtype cast.
+
+Each op's gradient is the local derivative times the incoming gradient, summed back over
+broadcast dimensions by ``unbroadcast``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet.autograd.function import Function
+from glassnet.ops._util import (
+    as_tensor,
+    binary_operands,
+    broadcast_error,
+    check_broadcast,
+    float_input,
+    unbroadcast,
+)
+from glassnet.tensor import Tensor
+
+__all__ = [
+    "add", "sub", "mul", "div", "neg", "pow", "square", "exp", "log", "sqrt", "abs",
+    "clamp", "clip", "maximum", "minimum", "where", "cast", "clone",
+]
+
+
+def _shape(x) -> tuple:
+    return np.shape(x)
+
+
+class Add(Function):
+    """a + b.  d/da = 1, d/db = 1.  Shape: broadcast(a, b)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a_shape, ctx.b_shape = _shape(a), _shape(b)
+        try:
+            return np.add(a, b)
+        except ValueError:
+            raise broadcast_error("add", ctx.a_shape, ctx.b_shape) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_a, need_b = ctx.needs_input_grad
+        return (unbroadcast(grad, ctx.a_shape) if need_a else None,
+                unbroadcast(grad, ctx.b_shape) if need_b else None)
+
+
+class Sub(Function):
+    """a - b.  d/da = 1, d/db = -1.  Shape: broadcast(a, b)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a_shape, ctx.b_shape = _shape(a), _shape(b)
+        try:
+            return np.subtract(a, b)
+        except ValueError:
+            raise broadcast_error("sub", ctx.a_shape, ctx.b_shape) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_a, need_b = ctx.needs_input_grad
+        return (unbroadcast(grad, ctx.a_shape) if need_a else None,
+                unbroadcast(-grad, ctx.b_shape) if need_b else None)
+
+
+class Mul(Function):
+    """a * b.  d/da = b, d/db = a.  Shape: broadcast(a, b)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = a, b
+        try:
+            return np.multiply(a, b)
+        except ValueError:
+            raise broadcast_error("mul", _shape(a), _shape(b)) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_a, need_b = ctx.needs_input_grad
+        a, b = ctx.a, ctx.b
+        return (unbroadcast(grad * b, _shape(a)) if need_a else None,
+                unbroadcast(grad * a, _shape(b)) if need_b else None)
+
+
+class Div(Function):
+    """a / b.  d/da = 1 / b, d/db = -a / b^2.  Shape: broadcast(a, b)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = a, b
+        try:
+            return np.true_divide(a, b)
+        except ValueError:
+            raise broadcast_error("div", _shape(a), _shape(b)) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_a, need_b = ctx.needs_input_grad
+        a, b = ctx.a, ctx.b
+        grad_over_b = grad / b
+        return (unbroadcast(grad_over_b, _shape(a)) if need_a else None,
+                unbroadcast(-grad_over_b * a / b, _shape(b)) if need_b else None)
+
+
+class Neg(Function):
+    """-x.  d/dx = -1.  Shape: input (*), output (*)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.negative(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Pow(Function):
+    """a ** b (either may be a tensor).  Shape: broadcast(a, b).
+
+    d/da = b * a^(b-1)   (0 where b == 0, as in PyTorch);
+    d/db = a^b * log(a)  (0 where a == 0 and b >= 0, as in PyTorch).
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        try:
+            out = np.power(a, b)
+        except ValueError:
+            raise broadcast_error("pow", _shape(a), _shape(b)) from None
+        ctx.a, ctx.b, ctx.out = a, b, out
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_a, need_b = ctx.needs_input_grad
+        a, b, out = ctx.a, ctx.b, ctx.out
+        grad_a = grad_b = None
+        if need_a:
+            local = np.where(b == 0, 0.0, b * np.power(a, b - 1)).astype(grad.dtype, copy=False)
+            grad_a = unbroadcast(grad * local, _shape(a))
+        if need_b:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_a = np.log(a)
+            local = np.where((a == 0) & (b >= 0), 0.0, out * log_a).astype(grad.dtype, copy=False)
+            grad_b = unbroadcast(grad * local, _shape(b))
+        return grad_a, grad_b
+
+
+class Exp(Function):
+    """exp(x).  d/dx = exp(x).  Shape: input (*), output (*)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.out = np.exp(x)
+        return ctx.out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.out
+
+
+class Log(Function):
+    """log(x) (natural).  d/dx = 1 / x.  Shape: input (*), output (*)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.x = x
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad / ctx.x
+
+
+class Sqrt(Function):
+    """sqrt(x).  d/dx = 1 / (2 sqrt(x)).  Shape: input (*), output (*)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(invalid="ignore"):
+            ctx.out = np.sqrt(x)
+        return ctx.out
+
+    @staticmethod
+    def backward(ctx, grad):
+        with np.errstate(divide="ignore"):
+            return grad / (2 * ctx.out)
+
+
+class Abs(Function):
+    """|x|.  d/dx = sign(x) (0 at x = 0, as in PyTorch).  Shape: input (*), output (*)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.x = x
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * np.sign(ctx.x)
+
+
+class Clamp(Function):
+    """clamp(x, min, max) = min(max(x, min), max).  Shape: input (*), output (*).
+
+    d/dx = 1 where min <= x <= max (bounds included, as in PyTorch), else 0.
+    """
+
+    @staticmethod
+    def forward(ctx, x, min=None, max=None):
+        ctx.x, ctx.min, ctx.max = x, min, max
+        return np.clip(x, min, max)
+
+    @staticmethod
+    def backward(ctx, grad):
+        inside = np.ones(ctx.x.shape, dtype=bool)
+        if ctx.min is not None:
+            inside &= ctx.x >= ctx.min
+        if ctx.max is not None:
+            inside &= ctx.x <= ctx.max
+        return grad * inside
+
+
+class Maximum(Function):
+    """maximum(a, b), elementwise.  Shape: broadcast(a, b).
+
+    The gradient goes to the larger input; on a tie it is split in half between both,
+    as PyTorch does.
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = a, b
+        try:
+            return np.maximum(a, b)
+        except ValueError:
+            raise broadcast_error("maximum", _shape(a), _shape(b)) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _select_backward(ctx, grad, np.greater)
+
+
+class Minimum(Function):
+    """minimum(a, b), elementwise; the gradient goes to the smaller input, halved on ties."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = a, b
+        try:
+            return np.minimum(a, b)
+        except ValueError:
+            raise broadcast_error("minimum", _shape(a), _shape(b)) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _select_backward(ctx, grad, np.less)
+
+
+def _select_backward(ctx, grad, wins):
+    a, b = ctx.a, ctx.b
+    share_a = np.where(wins(a, b), 1.0, np.where(a == b, 0.5, 0.0)).astype(grad.dtype)
+    need_a, need_b = ctx.needs_input_grad
+    return (unbroadcast(grad * share_a, _shape(a)) if need_a else None,
+            unbroadcast(grad * (1 - share_a), _shape(b)) if need_b else None)
+
+
+class Where(Function):
+    """where(condition, x, y): x where condition is True, else y.  Shape: broadcast of all.
+
+    d/dx = condition, d/dy = not condition.
+    """
+
+    @staticmethod
+    def forward(ctx, condition, x, y):
+        ctx.condition, ctx.x_shape, ctx.y_shape = condition, _shape(x), _shape(y)
+        try:
+            return np.where(condition, x, y)
+        except ValueError:
+            raise broadcast_error("where", _shape(condition), _shape(x), _shape(y)) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        _, need_x, need_y = ctx.needs_input_grad
+        zero = np.zeros((), dtype=grad.dtype)
+        return (None,
+                unbroadcast(np.where(ctx.condition, grad, zero), ctx.x_shape) if need_x else None,
+                unbroadcast(np.where(ctx.condition, zero, grad), ctx.y_shape) if need_y else None)
+
+
+class Cast(Function):
+    """x.to(dtype).  d/dx = 1, cast back to the input's dtype.  Shape: input (*)."""
+
+    @staticmethod
+    def forward(ctx, x, dtype=None):
+        ctx.in_dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.astype(ctx.in_dtype)
+
+
+class Clone(Function):
+    """A copy of x that owns its memory.  d/dx = 1.  Shape: input (*)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.array(x, copy=True, order="C")
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+# --------------------------------------------------------------------- public functions
+def add(input, other, alpha=1) -> Tensor:
+    """input + alpha * other, with broadcasting."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    return Add.apply(*binary_operands("add", input, other))
+
+
+def sub(input, other, alpha=1) -> Tensor:
+    """input - alpha * other, with broadcasting."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    return Sub.apply(*binary_operands("sub", input, other))
+
+
+def mul(input, other) -> Tensor:
+    """input * other, with broadcasting."""
+    return Mul.apply(*binary_operands("mul", input, other))
+
+
+def div(input, other) -> Tensor:
+    """input / other (true division; integers give the default float dtype)."""
+    a, b = binary_operands("div", input, other)
+    if np.result_type(a.data if isinstance(a, Tensor) else a,
+                      b.data if isinstance(b, Tensor) else b).kind != "f":
+        a = float_input("div", a if isinstance(a, Tensor) else Tensor(a))
+        b = b.astype(a.data.dtype) if isinstance(b, np.ndarray) else float_input("div", b)
+    return Div.apply(a, b)
+
+
+def neg(input) -> Tensor:
+    """-input."""
+    return Neg.apply(as_tensor(input, "neg"))
+
+
+def pow(input, exponent) -> Tensor:
+    """input ** exponent; either may be a Tensor or a number."""
+    return Pow.apply(*binary_operands("pow", input, exponent))
+
+
+def square(input) -> Tensor:
+    """input ** 2."""
+    return pow(input, 2)
+
+
+def exp(input) -> Tensor:
+    """e ** input."""
+    return Exp.apply(float_input("exp", as_tensor(input, "exp")))
+
+
+def log(input) -> Tensor:
+    """Natural logarithm (-inf at 0, nan below, as in PyTorch)."""
+    return Log.apply(float_input("log", as_tensor(input, "log")))
+
+
+def sqrt(input) -> Tensor:
+    """Square root (nan below 0, as in PyTorch)."""
+    return Sqrt.apply(float_input("sqrt", as_tensor(input, "sqrt")))
+
+
+def abs(input) -> Tensor:  # noqa: A001 (PyTorch's name)
+    """|input|."""
+    return Abs.apply(as_tensor(input, "abs"))
+
+
+def clamp(input, min=None, max=None) -> Tensor:  # noqa: A002 (PyTorch's names)
+    """Limit values to [min, max]; either bound may be None."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of 'min' and 'max' must be given")
+    x = as_tensor(input, "clamp")
+    if x.data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
+        x = float_input("clamp", x)
+    return Clamp.apply(x, min=min, max=max)
+
+
+clip = clamp
+
+
+def maximum(input, other) -> Tensor:
+    """Elementwise maximum of two tensors (ties split the gradient in half)."""
+    return Maximum.apply(as_tensor(input, "maximum"), as_tensor(other, "maximum", "other"))
+
+
+def minimum(input, other) -> Tensor:
+    """Elementwise minimum of two tensors (ties split the gradient in half)."""
+    return Minimum.apply(as_tensor(input, "minimum"), as_tensor(other, "minimum", "other"))
+
+
+def where(condition, input, other) -> Tensor:
+    """Pick ``input`` where ``condition`` is True, else ``other`` (broadcasting all three)."""
+    condition = as_tensor(condition, "where", "condition")
+    if condition.data.dtype.kind != "b":
+        raise TypeError(
+            f"where: argument 'condition' must be a bool tensor, got dtype "
+            f"{condition.data.dtype} (shape {condition.shape})"
+        )
+    x, y = binary_operands("where", input, other)
+    check_broadcast("where", condition.shape, np.shape(x.data if isinstance(x, Tensor) else x),
+                    np.shape(y.data if isinstance(y, Tensor) else y))
+    return Where.apply(condition.data, x, y)
+
+
+def cast(input: Tensor, dtype) -> Tensor:
+    """input converted to ``dtype``; differentiable between floating dtypes."""
+    dtype = np.dtype(dtype)
+    x = as_tensor(input, "cast")
+    if dtype.kind != "f" and x.requires_grad:
+        return Tensor._make(x.data.astype(dtype), False, None)
+    return Cast.apply(x, dtype=dtype)
+
+
+def clone(input: Tensor) -> Tensor:
+    """A copy that owns its memory; gradients flow through."""
+    return Clone.apply(as_tensor(input, "clone"))

@@ -1,0 +1,44 @@
+"""The library's random source: one NumPy generator that every random op draws from.
+
+``manual_seed(s)`` reseeds it, so the same seed gives bitwise-identical results on the same
+machine. Like PyTorch, a fresh process starts from a fixed seed, not from OS entropy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+DEFAULT_SEED = 67280421310721  # PyTorch's torch.initial_seed() in a fresh process
+
+_seed = DEFAULT_SEED
+_generator = np.random.Generator(np.random.PCG64(DEFAULT_SEED))
+
+
+def manual_seed(seed: int) -> np.random.Generator:
+    """Seed every random source glassnet uses; returns the generator."""
+    global _seed, _generator
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__} {seed!r}")
+    _seed = int(seed)
+    _generator = np.random.Generator(np.random.PCG64(_seed))
+    return _generator
+
+
+def initial_seed() -> int:
+    """The seed last given to ``manual_seed`` (or the default)."""
+    return _seed
+
+
+def default_generator() -> np.random.Generator:
+    """The generator random ops draw from; call it each time (manual_seed replaces it)."""
+    return _generator
+
+
+def get_rng_state() -> dict:
+    """A JSON-friendly snapshot of the generator state (for checkpoints)."""
+    return _generator.bit_generator.state
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore a snapshot taken by ``get_rng_state``."""
+    _generator.bit_generator.state = state

@@ -1,0 +1,430 @@
+"""``Tensor``: an n-dimensional array that remembers how it was made.
+
+A Tensor wraps a NumPy array (``data``). When ``requires_grad`` is True, every op applied to
+it records a node (``grad_fn``) so that ``backward()`` can apply the chain rule from an output
+back to the leaves, accumulating d output / d leaf into ``leaf.grad``.
+
+Operators and methods are one-liners that call the functional layer (``glassnet.functional``),
+where each op's forward and backward formulas sit side by side.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet import backend
+from glassnet.autograd import grad_mode
+
+
+def _as_array(data, dtype=None) -> np.ndarray:
+    """Convert Python data or an array to an ndarray with PyTorch's dtype inference:
+    Python floats become the default dtype (float32), ints int64, bools bool; NumPy arrays
+    keep their dtype."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.array(data, dtype=np.dtype(dtype))
+    if isinstance(data, np.ndarray):
+        array = data
+    elif isinstance(data, np.generic):
+        array = np.asarray(data)
+    else:
+        array = np.array(data)
+        if array.dtype.kind == "f":
+            array = array.astype(backend.get_default_dtype())
+        elif array.dtype.kind in "iu":
+            array = array.astype(np.int64)
+        elif array.dtype.kind not in "b":
+            raise TypeError(
+                f"tensor: cannot make a tensor from data of type {type(data).__name__} "
+                f"(NumPy dtype {array.dtype}); expected numbers, nested lists or an array"
+            )
+    return array
+
+
+class Tensor:
+    """A multi-dimensional array with reverse-mode automatic differentiation.
+
+    Attributes:
+        data: the values, a NumPy array (float32 by default).
+        grad: a Tensor of the same shape holding d(output)/d(self) after ``backward()``, on
+            leaves that require grad; None before.
+        requires_grad: whether ops on this tensor record a graph.
+        grad_fn: the node that produced this tensor (None for leaves).
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_retains_grad", "__weakref__")
+    __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        self.data = _as_array(data, dtype)
+        self.grad = None
+        self.grad_fn = None
+        self._retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data: np.ndarray, requires_grad: bool, grad_fn) -> Tensor:
+        """Fast constructor for op outputs: no conversion, no checks."""
+        t = object.__new__(Tensor)
+        t.data = data if isinstance(data, np.ndarray) else np.asarray(data)
+        t.grad = None
+        t.requires_grad = requires_grad
+        t.grad_fn = grad_fn
+        t._retains_grad = False
+        return t
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 (PyTorch's name)
+        return F.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 (PyTorch's name)
+        return F.transpose(self, -2, -1)
+
+    def size(self, dim: int | None = None):
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    # ----------------------------------------------------------------- conversion
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared memory, as ``torch.Tensor.numpy``)."""
+        if self.requires_grad:
+            raise RuntimeError(
+                "numpy: can't call numpy() on a tensor that requires grad; "
+                "use tensor.detach().numpy()"
+            )
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(
+                f"item: only a tensor with one element can be converted to a Python number, "
+                f"got shape {self.shape}"
+            )
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"bool: the truth value of a tensor with {self.data.size} elements is ambiguous"
+            )
+        return bool(self.data.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.data.item())
+
+    def detach(self) -> Tensor:
+        """A tensor sharing the data, cut from the graph."""
+        return Tensor._make(self.data, False, None)
+
+    def clone(self) -> Tensor:
+        return F.clone(self)
+
+    def contiguous(self) -> Tensor:
+        return self if self.data.flags.c_contiguous else F.clone(self)
+
+    def to(self, dtype=None, device: str | None = None) -> Tensor:
+        """Cast to ``dtype`` (differentiable between float dtypes). Only 'cpu' exists."""
+        if isinstance(dtype, str) and device is None and dtype in ("cpu",):
+            dtype, device = None, dtype
+        if device is not None and device != "cpu":
+            raise ValueError(f"to: glassnet runs on 'cpu' only, got device {device!r}")
+        if dtype is None or np.dtype(dtype) == self.dtype:
+            return self
+        return F.cast(self, np.dtype(dtype))
+
+    def float(self) -> Tensor:
+        return self.to(backend.float32)
+
+    def double(self) -> Tensor:
+        return self.to(backend.float64)
+
+    def long(self) -> Tensor:
+        return self.to(backend.int64)
+
+    def int(self) -> Tensor:
+        return self.to(backend.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(backend.bool_)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    # ----------------------------------------------------------------- autograd
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place; only floating tensors can require grad."""
+        if requires_grad and not backend.is_floating(self.data.dtype):
+            raise TypeError(
+                f"requires_grad_: only floating point tensors can require gradients, "
+                f"got dtype {self.data.dtype} (shape {self.shape}); convert with .float()"
+            )
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError(
+                "requires_grad_: you can only change requires_grad of leaf tensors; "
+                "use .detach() to cut a non-leaf from the graph"
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: can't retain_grad on a tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            self._retains_grad = True
+
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+        """Accumulate d self / d leaf into ``leaf.grad`` for every leaf that requires grad.
+
+        ``gradient`` is d loss / d self; it may be omitted only for a one-element tensor.
+        The graph is freed afterwards unless ``retain_graph=True``.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require grad and has no grad_fn; make the "
+                "inputs with requires_grad=True (and not inside no_grad()) first"
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward: grad can be implicitly created only for one-element outputs, "
+                    f"got shape {self.shape}; pass gradient= of that shape"
+                )
+            seed = np.ones(self.shape, dtype=self.dtype)
+        else:
+            seed = _as_array(gradient.data if isinstance(gradient, Tensor) else gradient)
+            if seed.shape != self.shape:
+                raise RuntimeError(
+                    f"backward: gradient has shape {seed.shape} but the tensor has shape "
+                    f"{self.shape}"
+                )
+            seed = seed.astype(self.dtype, copy=False)
+        engine.backward(self, seed, retain_graph=retain_graph)
+
+    def _accumulate_grad(self, grad: np.ndarray) -> None:
+        if grad.dtype != self.data.dtype:
+            grad = grad.astype(self.data.dtype)
+        if self.grad is None:
+            self.grad = Tensor._make(grad, False, None)
+        else:
+            self.grad.data += grad
+
+    # ----------------------------------------------------------------- printing
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", precision=4, prefix="tensor(")
+        extras = []
+        if self.dtype not in (backend.get_default_dtype(), backend.int64, backend.bool_):
+            extras.append(f"dtype={self.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    # ----------------------------------------------------------------- arithmetic
+    def __add__(self, other):
+        return F.add(self, other)
+
+    def __radd__(self, other):
+        return F.add(other, self)
+
+    def __sub__(self, other):
+        return F.sub(self, other)
+
+    def __rsub__(self, other):
+        return F.sub(other, self)
+
+    def __mul__(self, other):
+        return F.mul(self, other)
+
+    def __rmul__(self, other):
+        return F.mul(other, self)
+
+    def __truediv__(self, other):
+        return F.div(self, other)
+
+    def __rtruediv__(self, other):
+        return F.div(other, self)
+
+    def __pow__(self, exponent):
+        return F.pow(self, exponent)
+
+    def __rpow__(self, base):
+        return F.pow(base, self)
+
+    def __matmul__(self, other):
+        return F.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return F.matmul(other, self)
+
+    def __neg__(self):
+        return F.neg(self)
+
+    def __abs__(self):
+        return F.abs(self)
+
+    def __getitem__(self, index):
+        return F.index(self, index)
+
+    # Comparisons give bool tensors and carry no gradient, as in PyTorch.
+    def __eq__(self, other):  # type: ignore[override]
+        return _compare(np.equal, self, other)
+
+    def __ne__(self, other):  # type: ignore[override]
+        return _compare(np.not_equal, self, other)
+
+    def __lt__(self, other):
+        return _compare(np.less, self, other)
+
+    def __le__(self, other):
+        return _compare(np.less_equal, self, other)
+
+    def __gt__(self, other):
+        return _compare(np.greater, self, other)
+
+    def __ge__(self, other):
+        return _compare(np.greater_equal, self, other)
+
+    def eq(self, other):
+        return self.__eq__(other)
+
+    def ne(self, other):
+        return self.__ne__(other)
+
+    def lt(self, other):
+        return self.__lt__(other)
+
+    def le(self, other):
+        return self.__le__(other)
+
+    def gt(self, other):
+        return self.__gt__(other)
+
+    def ge(self, other):
+        return self.__ge__(other)
+
+    def __invert__(self):
+        if self.dtype.kind != "b":
+            raise TypeError(f"~: only bool tensors can be inverted, got dtype {self.dtype}")
+        return Tensor._make(~self.data, False, None)
+
+    def __and__(self, other):
+        return _compare(np.logical_and, self, other)
+
+    def __or__(self, other):
+        return _compare(np.logical_or, self, other)
+
+    # ----------------------------------------------------------------- in-place (no graph)
+    def zero_(self) -> Tensor:
+        self._check_inplace("zero_")
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value) -> Tensor:
+        self._check_inplace("fill_")
+        self.data[...] = value
+        return self
+
+    def copy_(self, src) -> Tensor:
+        self._check_inplace("copy_")
+        src = src.data if isinstance(src, Tensor) else np.asarray(src)
+        try:
+            self.data[...] = src
+        except ValueError:
+            raise RuntimeError(
+                f"copy_: source of shape {np.shape(src)} cannot be copied into a tensor of "
+                f"shape {self.shape}"
+            ) from None
+        return self
+
+    def _check_inplace(self, op: str) -> None:
+        if self.requires_grad and grad_mode.is_grad_enabled() and self.grad_fn is None:
+            raise RuntimeError(
+                f"{op}: a leaf tensor that requires grad is being used in an in-place "
+                "operation; wrap it in no_grad()"
+            )
+
+
+def _compare(ufunc, a, b) -> Tensor:
+    a = a.data if isinstance(a, Tensor) else a
+    b = b.data if isinstance(b, Tensor) else b
+    return Tensor._make(ufunc(a, b), False, None)
+
+
+def _add_methods() -> None:
+    """Tensor methods that are plain calls of the functional op of the same name."""
+    names = [
+        "add", "sub", "mul", "div", "neg", "pow", "matmul", "exp", "log", "sqrt", "abs",
+        "clamp", "maximum", "minimum", "sum", "mean", "max", "min", "var", "std",
+        "logsumexp", "argmax", "argmin", "amax", "amin", "reshape", "view", "transpose",
+        "permute", "flatten", "squeeze", "unsqueeze", "expand", "expand_as", "gather", "split",
+        "chunk", "sigmoid", "tanh", "relu", "softmax", "log_softmax", "square", "sign",
+        "heaviside", "view_as", "reshape_as",
+    ]
+    for name in names:
+        def method(self, *args, _name=name, **kwargs):
+            return getattr(F, _name)(self, *args, **kwargs)
+
+        method.__name__ = name
+        method.__qualname__ = f"Tensor.{name}"
+        method.__doc__ = f"Same as ``glassnet.functional.{name}(self, ...)``."
+        setattr(Tensor, name, method)
+
+
+from glassnet import functional as F  # noqa: E402  (ops import Tensor from this module)
+from glassnet.autograd import engine  # noqa: E402
+
+_add_methods()
