@@ -1,0 +1,160 @@
+"""The backward engine: PyTorch's semantics for accumulation, retain_graph, non-leaf grads,
+no_grad, and a graph walk that does not recurse."""
+
+import numpy as np
+import pytest
+import torch
+
+import glassnet as gn
+import glassnet.functional as F
+
+
+def test_chain_rule_through_a_small_graph_matches_torch():
+    a_np, b_np = np.array([0.5, -1.2, 2.0]), np.array([1.5, 0.3, -0.7])
+    a, b = gn.tensor(a_np, requires_grad=True), gn.tensor(b_np, requires_grad=True)
+    ta, tb = torch.tensor(a_np, requires_grad=True), torch.tensor(b_np, requires_grad=True)
+    ((a * b + a.exp()) / (b * b + 1)).sum().backward()
+    ((ta * tb + ta.exp()) / (tb * tb + 1)).sum().backward()
+    np.testing.assert_allclose(a.grad.data, ta.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(b.grad.data, tb.grad.numpy(), rtol=1e-12)
+
+
+def test_gradients_accumulate_on_leaves_across_backward_calls():
+    x = gn.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [6.0, 6.0]
+
+
+def test_a_tensor_used_twice_gets_the_sum_of_both_paths():
+    x = gn.tensor(3.0, requires_grad=True)
+    (x * x + x).backward()
+    assert x.grad.item() == 7.0
+
+
+def test_one_gradient_reaching_two_leaves_is_not_shared():
+    a = gn.tensor([1.0, 2.0], requires_grad=True)
+    b = gn.tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward()
+    a.grad.data += 10  # an optimizer updating one leaf's grad in place
+    assert b.grad.tolist() == [1.0, 1.0]
+
+
+def test_non_leaf_grads_are_not_kept_unless_retained():
+    x = gn.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    z = y * 3
+    y.retain_grad()
+    w = z * 1
+    w.sum().backward()
+    assert z.grad is None
+    assert y.grad.tolist() == [3.0, 3.0]
+    assert x.grad.tolist() == [6.0, 6.0]
+
+
+def test_second_backward_through_freed_graph_is_a_clear_error():
+    x = gn.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="second time.*retain_graph=True"):
+        y.backward()
+    assert x.grad.tolist() == [2.0, 4.0], "the failed call must not change the gradient"
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = gn.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert x.grad.tolist() == [4.0, 8.0]
+
+
+def test_backward_of_non_scalar_needs_gradient():
+    x = gn.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"one-element.*shape \(2,\)"):
+        (x * 2).backward()
+    (x * 2).backward(gn.tensor([1.0, 10.0]))
+    assert x.grad.tolist() == [2.0, 20.0]
+
+
+def test_backward_gradient_of_wrong_shape_is_refused():
+    x = gn.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"gradient has shape \(3,\).*\(2,\)"):
+        (x * 2).backward(gn.ones(3))
+
+
+def test_backward_on_tensor_without_grad_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        gn.ones(1).backward()
+
+
+def test_no_grad_as_context_manager_and_decorator():
+    x = gn.tensor([1.0], requires_grad=True)
+    with gn.no_grad():
+        y = x * 2
+        with gn.enable_grad():
+            z = x * 2
+    assert not y.requires_grad and y.grad_fn is None
+    assert z.requires_grad
+    assert gn.is_grad_enabled()
+
+    @gn.no_grad()
+    def double(t):
+        return t * 2
+
+    assert not double(x).requires_grad
+    assert gn.is_grad_enabled()
+
+
+def test_no_grad_restores_mode_after_an_exception():
+    with pytest.raises(ValueError):
+        with gn.no_grad():
+            raise ValueError("boom")
+    assert gn.is_grad_enabled()
+
+
+def test_detach_cuts_the_graph_and_shares_data():
+    x = gn.tensor([1.0, 2.0], requires_grad=True)
+    d = (x * 2).detach()
+    assert not d.requires_grad and d.grad_fn is None
+    (x * d).sum().backward()
+    assert x.grad.tolist() == [2.0, 4.0]
+
+
+def test_chain_of_100000_ops_backpropagates_without_recursion_error():
+    x = gn.tensor(1.0, dtype=gn.float64, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.00001
+    y.backward()
+    assert x.grad.item() == pytest.approx(1.00001 ** 100_000, rel=1e-9)
+
+
+def test_gradient_keeps_the_leaf_dtype():
+    x = gn.randn(3, requires_grad=True)
+    (x * 2.0).sum().backward()
+    assert x.grad.dtype == gn.float32
+    y = gn.randn(3, dtype=gn.float64, requires_grad=True)
+    (y * 2.0).sum().backward()
+    assert y.grad.dtype == gn.float64
+
+
+def test_inputs_that_do_not_require_grad_get_no_grad():
+    x = gn.tensor([1.0, 2.0], requires_grad=True)
+    c = gn.tensor([3.0, 4.0])
+    (x * c).sum().backward()
+    assert c.grad is None
+
+
+def test_inplace_update_of_leaf_requiring_grad_needs_no_grad():
+    w = gn.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="no_grad"):
+        w.zero_()
+    with gn.no_grad():
+        w.zero_()
+    assert w.tolist() == [0.0, 0.0]
+
+
+def test_functional_and_method_forms_agree():
+    x = gn.randn(3, 4)
+    np.testing.assert_array_equal(F.exp(x).data, x.exp().data)

@@ -1,0 +1,78 @@
+"""The public gradcheck: passes correct gradients and reports wrong ones precisely."""
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+import glassnet.functional as F
+from glassnet.autograd import Function, GradcheckError, gradcheck
+
+
+class WrongSquare(Function):
+    """x^2 with a deliberately wrong backward (3x instead of 2x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.x = x
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 3 * ctx.x
+
+
+def test_gradcheck_accepts_correct_gradients():
+    x = gn.randn(3, 4, dtype=gn.float64, requires_grad=True)
+    y = gn.randn(4, dtype=gn.float64, requires_grad=True)
+    assert gradcheck(lambda a, b: F.exp(a) * b + a / (b * b + 1), (x, y))
+
+
+class OffByOneAt10(Function):
+    """2x with a backward that adds 1 to the gradient at position (1, 0) only."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return 2 * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        wrong = 2 * grad
+        wrong[1, 0] += 1.0
+        return wrong
+
+
+def test_gradcheck_reports_the_largest_errors_and_where():
+    x = gn.tensor(np.array([[1.0, -2.0], [3.0, 0.5]]), requires_grad=True)
+    y = gn.tensor(np.array([0.1, 0.2]), requires_grad=True)
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda a, b: OffByOneAt10.apply(a) * b, (x, y))
+    message = str(info.value)
+    assert "input 0 (shape (2, 2)): MISMATCH" in message
+    assert "largest absolute error 1.000e+00" in message
+    assert "worst at (1, 0)" in message
+    assert "input 1 (shape (2,)): ok" in message
+
+
+def test_gradcheck_names_a_wrong_formula():
+    x = gn.tensor(np.array([1.5]), requires_grad=True)
+    with pytest.raises(GradcheckError, match="relative error 5.000e-01"):
+        gradcheck(WrongSquare.apply, (x,))  # analytic 3x against numeric 2x
+
+
+def test_gradcheck_can_return_false_instead_of_raising():
+    x = gn.tensor([1.0, 2.0], dtype=gn.float64, requires_grad=True)
+    assert gradcheck(WrongSquare.apply, (x,), raise_exception=False) is False
+
+
+def test_gradcheck_requires_float64():
+    x = gn.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match="float64"):
+        gradcheck(F.exp, (x,))
+
+
+def test_gradcheck_leaves_inputs_unchanged():
+    data = np.array([0.3, -0.8, 1.7])
+    x = gn.tensor(data.copy(), requires_grad=True)
+    gradcheck(F.exp, (x,))
+    np.testing.assert_array_equal(x.data, data)
+    assert x.grad is None

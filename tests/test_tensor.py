@@ -1,0 +1,110 @@
+"""Tensor basics: creation and dtype inference (PyTorch's rules), conversion, printing."""
+
+import numpy as np
+import pytest
+import torch
+
+import glassnet as gn
+
+
+@pytest.mark.parametrize("data", [1.5, [1.0, 2.0], [[1, 2], [3, 4]], True, [True, False], 3])
+def test_tensor_infers_dtype_like_torch(data):
+    assert np.dtype(gn.tensor(data).dtype) == torch.tensor(data).numpy().dtype
+
+
+def test_numpy_arrays_keep_their_dtype_and_tensor_copies():
+    a = np.arange(6, dtype=np.float64).reshape(2, 3)
+    t = gn.tensor(a)
+    assert t.dtype == gn.float64
+    a[0, 0] = 100
+    assert t.data[0, 0] == 0, "tensor() must copy"
+    shared = gn.from_numpy(a)
+    a[0, 1] = 7
+    assert shared.data[0, 1] == 7, "from_numpy must share memory"
+
+
+def test_creation_functions_shapes_and_dtypes():
+    assert gn.zeros(2, 3).shape == (2, 3) and gn.zeros(2, 3).dtype == gn.float32
+    assert gn.ones((4,), dtype=gn.float64).dtype == gn.float64
+    assert gn.full((2, 2), 7).dtype == gn.int64
+    assert gn.full((2, 2), 7.0).dtype == gn.float32
+    assert gn.arange(5).dtype == gn.int64 and gn.arange(5).tolist() == [0, 1, 2, 3, 4]
+    assert gn.arange(0, 1, 0.25).dtype == gn.float32
+    assert gn.rand(3, 4).shape == (3, 4) and gn.randn(5).dtype == gn.float32
+    x = gn.randn(2, 3, dtype=gn.float64)
+    for like in (gn.zeros_like, gn.ones_like, gn.rand_like, gn.randn_like):
+        y = like(x)
+        assert y.shape == x.shape and y.dtype == gn.float64
+    assert gn.full_like(x, 2.0).data.tolist() == [[2.0] * 3] * 2
+
+
+def test_rand_is_in_unit_interval():
+    r = gn.rand(1000).data
+    assert r.min() >= 0 and r.max() < 1
+
+
+def test_manual_seed_reproduces_every_random_op():
+    gn.manual_seed(123)
+    a = (gn.rand(5).data, gn.randn(5).data, gn.randint(0, 10, (5,)).data)
+    gn.manual_seed(123)
+    b = (gn.rand(5).data, gn.randn(5).data, gn.randint(0, 10, (5,)).data)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    gn.manual_seed(124)
+    assert not np.array_equal(gn.rand(5).data, a[0])
+
+
+def test_attributes_and_conversions():
+    t = gn.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert t.shape == (2, 2) and t.ndim == 2 and t.device == "cpu" and t.numel() == 4
+    assert t.size() == (2, 2) and t.size(1) == 2 and len(t) == 2
+    assert gn.tensor(3.5).item() == 3.5
+    assert np.asarray(t).shape == (2, 2)
+    assert t.double().dtype == gn.float64 and t.long().dtype == gn.int64
+    assert t.numpy() is t.data
+
+
+def test_item_on_many_elements_is_an_error():
+    with pytest.raises(ValueError, match=r"item.*shape \(3,\)"):
+        gn.ones(3).item()
+
+
+def test_integer_tensor_cannot_require_grad():
+    with pytest.raises(TypeError, match="only floating point tensors can require gradients"):
+        gn.tensor([1, 2, 3], requires_grad=True)
+    t = gn.tensor([1, 2])
+    with pytest.raises(TypeError, match="int64"):
+        t.requires_grad_()
+    assert t.requires_grad is False
+
+
+def test_numpy_of_tensor_requiring_grad_is_refused():
+    with pytest.raises(RuntimeError, match="detach"):
+        gn.ones(2, requires_grad=True).numpy()
+
+
+def test_comparisons_give_bool_tensors_without_grad():
+    x = gn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    mask = x > 1.5
+    assert mask.dtype == gn.bool and not mask.requires_grad
+    assert mask.tolist() == [False, True, True]
+    assert (x == 2.0).tolist() == [False, True, False]
+
+
+def test_repr_is_readable():
+    assert repr(gn.tensor([1.0, 2.0])) == "tensor([1., 2.])"
+    r = repr(gn.tensor([1.0], dtype=gn.float64, requires_grad=True))
+    assert "dtype=float64" in r and "requires_grad=True" in r
+    y = gn.tensor([1.0], requires_grad=True) * 2
+    assert "grad_fn=<MulBackward>" in repr(y)
+
+
+def test_scalar_type_promotion_follows_torch():
+    i = gn.tensor([1, 2])
+    f32 = gn.tensor([1.0, 2.0])
+    assert (i * 2.5).dtype == gn.float32
+    assert (i + 1).dtype == gn.int64
+    assert (f32 * 2).dtype == gn.float32
+    assert (f32 + gn.tensor([1.0], dtype=gn.float64)).dtype == gn.float64
+    assert (i / 2).dtype == gn.float32
+    assert (f32 + i).dtype == gn.float32
