@@ -1,3 +1,632 @@
-"""(being written)"""
+"""Shape and indexing ops: reshape/view, transpose/permute, squeeze/unsqueeze, expand,
+indexing (``tensor[...]``), gather, cat/stack, split/chunk/narrow, and pad.
 
-__all__: list[str] = []
+None of these ops computes anything: each moves values around. So every backward sends
+each element of the output gradient back to the input position it was read from, and
+positions read several times (expand, repeated indices, reflect padding) add up their
+gradients. Wherever NumPy can, the forward returns a view of the input, as PyTorch does.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+
+import numpy as np
+
+from glassnet.autograd.function import Function
+from glassnet.ops._util import as_tensor, normalize_dim, normalize_dims, unbroadcast
+from glassnet.tensor import Tensor
+
+__all__ = [
+    "reshape", "view", "view_as", "reshape_as", "flatten", "squeeze", "unsqueeze",
+    "transpose", "permute", "expand", "expand_as", "index", "gather", "cat", "stack",
+    "split", "chunk", "narrow", "pad",
+]
+
+
+# --------------------------------------------------------------------- reshapes
+class Reshape(Function):
+    """The same values in a new shape (row-major order).  d/dx: the gradient reshaped back.
+
+    Behind reshape, view, flatten, squeeze and unsqueeze.  Shape: input (*), output ``shape``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, shape, op="reshape"):
+        ctx.in_shape = x.shape
+        try:
+            return x.reshape(shape)  # a view whenever the strides allow, else a copy
+        except ValueError:
+            raise _reshape_error(op, x.shape, shape) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.in_shape)
+
+
+def _reshape_error(op: str, in_shape: tuple, shape: tuple) -> Exception:
+    if sum(s == -1 for s in shape) > 1:
+        return ValueError(f"{op}: only one dimension can be inferred (-1), got shape {shape}")
+    bad = [s for s in shape if s < -1]
+    if bad:
+        return ValueError(f"{op}: invalid size {bad[0]} in shape {shape}")
+    size = math.prod(in_shape)
+    return ValueError(
+        f"{op}: shape {shape} is invalid for input of size {size} (input shape {in_shape})"
+    )
+
+
+def _sizes(op: str, sizes: tuple) -> tuple:
+    """Accept ``f(x, 2, 3)`` and ``f(x, (2, 3))`` alike, as PyTorch does."""
+    if len(sizes) == 1 and not isinstance(sizes[0], (int, np.integer)):
+        sizes = sizes[0]
+    try:
+        return tuple(operator.index(s) for s in sizes)
+    except TypeError:
+        raise TypeError(f"{op}: sizes must be ints, got {sizes!r}") from None
+
+
+class Permute(Function):
+    """Reorder the dimensions: output dim i is input dim ``dims[i]`` (a view).
+
+    d/dx: the gradient permuted back by the inverse permutation.
+    Shape: input (d_0, ..., d_n), output (d_dims[0], ..., d_dims[n]).
+    """
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return x.transpose(dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        inverse = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inverse[d] = i
+        return grad.transpose(inverse)
+
+
+class Expand(Function):
+    """Repeat size-1 dimensions (and add leading ones) without copying: a broadcast view.
+
+    d/dx: the gradient summed over every repeated copy (``unbroadcast``).
+    Shape: input (*), output ``sizes``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, sizes):
+        ctx.in_shape = x.shape
+        return np.broadcast_to(x, sizes)  # read-only view, like PyTorch's expanded tensors
+
+    @staticmethod
+    def backward(ctx, grad):
+        return unbroadcast(grad, ctx.in_shape)
+
+
+# --------------------------------------------------------------------- indexing
+class Index(Function):
+    """input[index] with NumPy/PyTorch indexing rules (ints, slices, None, ..., int and
+    bool arrays).  Shape: whatever the index selects.
+
+    d/dx: zeros of the input's shape with the gradient written back where the values came
+    from. Basic indices (ints, slices) and bool masks read each element at most once, so
+    plain assignment is enough; integer arrays may repeat an element, so their gradients
+    are summed with ``np.add.at``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, index, accumulate=False):
+        ctx.in_shape, ctx.index, ctx.accumulate = x.shape, index, accumulate
+        try:
+            return x[index]  # a view for basic indices
+        except IndexError as e:
+            reason = re.sub(r"axis (\d)", r"dimension \1", str(e))  # PyTorch's word
+            raise IndexError(f"index: {reason} (input shape {x.shape}, "
+                             f"index {_describe(index)})") from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = np.zeros(ctx.in_shape, dtype=grad.dtype)
+        if ctx.accumulate:
+            np.add.at(out, ctx.index, grad)
+        else:
+            out[ctx.index] = grad
+        return out
+
+
+def _describe(index: tuple) -> str:
+    """A short description of an index for error messages (arrays by shape, not values)."""
+    parts = []
+    for item in index:
+        if isinstance(item, np.ndarray) and item.size > 8:
+            parts.append(f"<{item.dtype} array of shape {item.shape}>")
+        elif isinstance(item, slice):
+            start, stop, step = ("" if v is None else str(v)
+                                 for v in (item.start, item.stop, item.step))
+            parts.append(f"{start}:{stop}" + (f":{step}" if step else ""))
+        elif item is Ellipsis:
+            parts.append("...")
+        else:
+            parts.append(repr(item.tolist() if isinstance(item, np.ndarray) else item))
+    return "[" + ", ".join(parts) + "]"
+
+
+def _numpy_index(index) -> tuple[tuple, bool]:
+    """The index as a tuple NumPy understands, and whether its gradient must accumulate.
+
+    Tensors become their arrays and lists become arrays (PyTorch reads a list as an
+    advanced index). Only an integer array of two or more elements can select the same
+    element twice; then backward must sum with ``np.add.at``.
+    """
+    if not isinstance(index, tuple):
+        index = (index,)
+    items, accumulate = [], False
+    for item in index:
+        if isinstance(item, Tensor):
+            item = item.data
+        elif isinstance(item, (list, tuple)):
+            item = np.asarray(item) if len(item) else np.empty(0, dtype=np.int64)
+        if isinstance(item, np.ndarray) and item.dtype.kind in "iu" and item.size > 1:
+            accumulate = True
+        items.append(item)
+    return tuple(items), accumulate
+
+
+class Gather(Function):
+    """out[i][j][k] = input[index[i][j][k]][j][k] along ``dim`` (here dim=0).
+
+    d/dx: each output gradient is added at the input position it was read from
+    (``np.add.at``: an index may repeat). ``index`` may be smaller than ``input`` in the
+    other dimensions, as in PyTorch.  Shape: index's shape.
+    """
+
+    @staticmethod
+    def forward(ctx, x, index, dim):
+        # An open grid of every dimension's positions, with ``index`` along ``dim``.
+        grid = list(np.indices(index.shape, sparse=True))
+        grid[dim] = index
+        ctx.in_shape, ctx.grid = x.shape, tuple(grid)
+        return x[ctx.grid]
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = np.zeros(ctx.in_shape, dtype=grad.dtype)
+        np.add.at(out, ctx.grid, grad)
+        return out
+
+
+# --------------------------------------------------------------------- joining
+class Cat(Function):
+    """Concatenate tensors along ``dim``.  d/dx_i: the slice of the gradient x_i filled.
+
+    Shape: inputs equal except in ``dim``; output size in ``dim`` is the sum of theirs.
+    """
+
+    @staticmethod
+    def forward(ctx, *arrays, dim=0, dtype=None):
+        ctx.dim = dim
+        ctx.sizes = [a.shape[dim] for a in arrays]
+        ctx.dtypes = [a.dtype for a in arrays]
+        try:
+            return np.concatenate(arrays, axis=dim, dtype=dtype)
+        except ValueError:
+            raise _mismatch_error("cat", [a.shape for a in arrays], dim) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        lead = (slice(None),) * ctx.dim
+        grads, start = [], 0
+        for need, size, dtype in zip(ctx.needs_input_grad, ctx.sizes, ctx.dtypes, strict=True):
+            piece = grad[lead + (slice(start, start + size),)] if need else None
+            grads.append(None if piece is None else piece.astype(dtype, copy=False))
+            start += size
+        return tuple(grads)
+
+
+class Stack(Function):
+    """Stack equal-shaped tensors along a new dimension ``dim``.
+
+    d/dx_i: the gradient's i-th slice along ``dim``.  Shape: n inputs (*) -> output with
+    n inserted at ``dim``.
+    """
+
+    @staticmethod
+    def forward(ctx, *arrays, dim=0, dtype=None):
+        ctx.dim = dim
+        ctx.dtypes = [a.dtype for a in arrays]
+        try:
+            return np.stack(arrays, axis=dim, dtype=dtype)
+        except ValueError:
+            raise _mismatch_error("stack", [a.shape for a in arrays], None) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        lead = (slice(None),) * ctx.dim
+        needs = ctx.needs_input_grad
+        return tuple(grad[lead + (i,)].astype(dtype, copy=False) if needs[i] else None
+                     for i, dtype in enumerate(ctx.dtypes))
+
+
+def _mismatch_error(op: str, shapes: list, dim: int | None) -> ValueError:
+    """Name the first tensor whose shape does not fit the first one's."""
+    first = shapes[0]
+    for i, shape in enumerate(shapes):
+        if len(shape) != len(first):
+            return ValueError(
+                f"{op}: tensor {i} has {len(shape)} dimension(s) but tensor 0 has "
+                f"{len(first)} (shapes {shape} and {first})"
+            )
+        if any(a != b for d, (a, b) in enumerate(zip(shape, first, strict=True)) if d != dim):
+            rule = ("must match except in dimension " + str(dim) if dim is not None
+                    else "must be equal")
+            return ValueError(f"{op}: tensor sizes {rule}, but tensor {i} has shape {shape} "
+                              f"and tensor 0 has shape {first}")
+    return ValueError(f"{op}: cannot join tensors of shapes {shapes}")
+
+
+# --------------------------------------------------------------------- padding
+class Pad(Function):
+    """Pad (or, with negative amounts, crop) every dimension by ``(before, after)``.
+
+    mode "constant" fills with ``value``; "reflect" mirrors without repeating the edge
+    (x2 x1 | x0 x1 x2 | x1 x0), "replicate" repeats the edge (x0 x0 | x0 x1 x2 | x2 x2),
+    "circular" wraps around (x1 x2 | x0 x1 x2 | x0 x1).  Shape: d -> d + before + after.
+
+    d/dx: the interior of the gradient goes straight back to the input; in the
+    non-constant modes each padded slice also adds its gradient into the input slice it
+    was copied from.
+    """
+
+    @staticmethod
+    def forward(ctx, x, pads, mode="constant", value=0.0, maps=None):
+        # pads: one (before, after) per dimension; maps: per padded dimension, the input
+        # position each output position reads (non-constant modes only).
+        shape = x.shape
+        src = tuple(slice(max(-lo, 0), n - max(-hi, 0))
+                    for n, (lo, hi) in zip(shape, pads, strict=True))  # kept input part
+        dst = tuple(slice(max(lo, 0), max(lo, 0) + s.stop - s.start)
+                    for s, (lo, _) in zip(src, pads, strict=True))  # where it lands
+        ctx.in_shape, ctx.src, ctx.dst, ctx.maps = shape, src, dst, maps
+        if mode == "constant":
+            out_shape = [n + lo + hi for n, (lo, hi) in zip(shape, pads, strict=True)]
+            out = np.full(out_shape, value, x.dtype)
+            out[dst] = x[src]
+            return out
+        # One gather reads every output position from its source (an open grid of the
+        # padded trailing dimensions, so their order is kept).
+        first = min(maps)
+        grid = [maps.get(d, np.arange(x.shape[d])) for d in range(first, x.ndim)]
+        grid = [g.reshape((-1,) + (1,) * (len(grid) - 1 - i)) for i, g in enumerate(grid)]
+        return x[(slice(None),) * first + tuple(grid)]
+
+    @staticmethod
+    def backward(ctx, grad):
+        if not ctx.maps:
+            if all(s.stop - s.start == n for s, n in zip(ctx.src, ctx.in_shape, strict=True)):
+                return grad[ctx.dst]  # nothing was cropped: the interior is the gradient
+            out = np.zeros(ctx.in_shape, dtype=grad.dtype)
+            out[ctx.src] = grad[ctx.dst]
+            return out
+        # Fold one padded dimension at a time, last first: copy the interior back, then
+        # add each padded slice into the input slice it was read from.
+        for d in sorted(ctx.maps, reverse=True):
+            source, lead = ctx.maps[d], (slice(None),) * d
+            shape = list(grad.shape)
+            shape[d] = ctx.in_shape[d]
+            folded = np.zeros(shape, dtype=grad.dtype)
+            src, dst = ctx.src[d], ctx.dst[d]
+            folded[lead + (src,)] = grad[lead + (dst,)]
+            for j in (*range(dst.start), *range(dst.stop, len(source))):
+                folded[lead + (source[j],)] += grad[lead + (j,)]
+            grad = folded
+        return grad
+
+
+PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def _pad_map(mode: str, n: int, lo: int, hi: int, dim: int, shape: tuple) -> np.ndarray:
+    """For one dimension, the input position each output position reads."""
+    where = f"dimension {dim} (size {n}) of input shape {shape}"
+    if mode == "circular":
+        # PyTorch crops first and wraps the cropped part around, at most once.
+        start, stop = max(-lo, 0), n - max(-hi, 0)
+        m = stop - start
+        if max(lo, 0) > m or max(hi, 0) > m:
+            raise ValueError(f"pad: circular padding ({lo}, {hi}) of {where} wraps around "
+                             f"more than once (at most {m} allowed)")
+        return np.arange(-max(lo, 0), m + max(hi, 0)) % m + start
+    if n == 0:
+        raise ValueError(f"pad: {mode} padding ({lo}, {hi}) needs a non-empty {where}")
+    positions = np.arange(-lo, n + hi)  # relative to the uncropped input
+    if mode == "replicate":
+        return np.clip(positions, 0, n - 1)
+    if lo >= n or hi >= n:
+        raise ValueError(f"pad: reflect padding ({lo}, {hi}) of {where} must be less than "
+                         "the dimension's size")
+    positions = np.abs(positions)
+    return np.where(positions >= n, 2 * (n - 1) - positions, positions)
+
+
+# --------------------------------------------------------------------- public functions
+def reshape(input: Tensor, *shape) -> Tensor:
+    """The same values in ``shape`` (one size may be -1: inferred). A view when possible."""
+    x = as_tensor(input, "reshape")
+    return Reshape.apply(x, shape=_sizes("reshape", shape), op="reshape")
+
+
+def view(input: Tensor, *shape) -> Tensor:
+    """Like reshape. PyTorch's view refuses inputs whose strides cannot be viewed in the new
+    shape; glassnet's view then copies, as reshape does, instead of raising."""
+    x = as_tensor(input, "view")
+    return Reshape.apply(x, shape=_sizes("view", shape), op="view")
+
+
+def view_as(input: Tensor, other: Tensor) -> Tensor:
+    """view(input, other.shape)."""
+    return Reshape.apply(as_tensor(input, "view_as"), shape=tuple(other.shape), op="view_as")
+
+
+def reshape_as(input: Tensor, other: Tensor) -> Tensor:
+    """reshape(input, other.shape)."""
+    return Reshape.apply(as_tensor(input, "reshape_as"), shape=tuple(other.shape),
+                         op="reshape_as")
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions start_dim..end_dim (inclusive) into one; a 0-d input gives (1,)."""
+    x = as_tensor(input, "flatten")
+    shape = x.shape
+    if not shape:
+        return Reshape.apply(x, shape=(1,), op="flatten")
+    start = normalize_dim("flatten", start_dim, len(shape), "start_dim")
+    end = normalize_dim("flatten", end_dim, len(shape), "end_dim")
+    if start > end:
+        raise ValueError(f"flatten: start_dim ({start_dim}) cannot come after end_dim "
+                         f"({end_dim}) for input shape {shape}")
+    new = shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:]
+    return Reshape.apply(x, shape=new, op="flatten")
+
+
+def squeeze(input: Tensor, dim=None) -> Tensor:
+    """Drop size-1 dimensions: all of them, or those in ``dim`` (an int or a tuple).
+    A listed dimension whose size is not 1 is left alone, as in PyTorch."""
+    x = as_tensor(input, "squeeze")
+    axes = normalize_dims("squeeze", dim, x.ndim)
+    new = tuple(n for i, n in enumerate(x.shape) if n != 1 or (axes is not None and i not in axes))
+    return Reshape.apply(x, shape=new, op="squeeze")
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """Insert a size-1 dimension at ``dim`` (-ndim-1 <= dim <= ndim)."""
+    x = as_tensor(input, "unsqueeze")
+    d = normalize_dim("unsqueeze", dim, x.ndim + 1)
+    return Reshape.apply(x, shape=x.shape[:d] + (1,) + x.shape[d:], op="unsqueeze")
+
+
+def permute(input: Tensor, *dims) -> Tensor:
+    """Reorder dimensions: output dim i is input dim dims[i]. A view."""
+    x = as_tensor(input, "permute")
+    dims = _sizes("permute", dims)
+    ndim = x.ndim
+    if sorted(dims) == list(range(ndim)):  # the common case: already a valid permutation
+        return Permute.apply(x, dims=dims)
+    if len(dims) != ndim:
+        raise ValueError(f"permute: dims {dims} has {len(dims)} entries but the input has "
+                         f"{ndim} dimension(s) (shape {x.shape})")
+    dims = tuple(normalize_dim("permute", d, ndim, "dims") for d in dims)
+    if len(set(dims)) != ndim:
+        raise ValueError(f"permute: dims {dims} repeats a dimension (input shape {x.shape})")
+    return Permute.apply(x, dims=dims)
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap dimensions dim0 and dim1. A view."""
+    x = as_tensor(input, "transpose")
+    ndim = x.ndim
+    a = normalize_dim("transpose", dim0, ndim, "dim0")
+    b = normalize_dim("transpose", dim1, ndim, "dim1")
+    dims = list(range(ndim))
+    if ndim:
+        dims[a], dims[b] = b, a
+    return Permute.apply(x, dims=tuple(dims))
+
+
+def expand(input: Tensor, *sizes) -> Tensor:
+    """Repeat size-1 dimensions to ``sizes`` without copying (-1 keeps a size; new leading
+    dimensions may be added). Backward sums over the copies."""
+    x = as_tensor(input, "expand")
+    sizes = _sizes("expand", sizes)
+    shape = x.shape
+    lead = len(sizes) - len(shape)
+    if lead < 0:
+        raise ValueError(f"expand: {len(sizes)} sizes {sizes} given for a tensor with "
+                         f"{len(shape)} dimensions (shape {shape}); give at least {len(shape)}")
+    out = list(sizes)
+    for i, size in enumerate(sizes):
+        if i < lead:
+            if size < 0:
+                raise ValueError(f"expand: size {size} is not allowed in the new leading "
+                                 f"dimension {i} (sizes {sizes}, input shape {shape})")
+            continue
+        have = shape[i - lead]
+        if size == -1:
+            out[i] = have
+        elif size != have and have != 1:
+            raise ValueError(
+                f"expand: the expanded size {size} must match the existing size {have} at "
+                f"non-singleton dimension {i} (sizes {sizes}, input shape {shape})"
+            )
+    return Expand.apply(x, sizes=tuple(out))
+
+
+def expand_as(input: Tensor, other: Tensor) -> Tensor:
+    """expand(input, other.shape)."""
+    return expand(input, tuple(other.shape))
+
+
+def index(input: Tensor, index) -> Tensor:
+    """input[index]: ints, slices (any step, negative too), None, ..., integer arrays,
+    lists or int64 tensors, bool masks, and mixes of them, with NumPy/PyTorch rules."""
+    x = as_tensor(input, "index")
+    idx, accumulate = _numpy_index(index)
+    return Index.apply(x, index=idx, accumulate=accumulate)
+
+
+def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """out[..., i, ...] = input[..., index[..., i, ...], ...] along ``dim``."""
+    x = as_tensor(input, "gather")
+    if not isinstance(index, Tensor) or index.dtype.kind not in "iu":
+        got = f"dtype {index.dtype}" if isinstance(index, Tensor) else type(index).__name__
+        raise TypeError(f"gather: argument 'index' must be an int64 tensor, got {got}")
+    d = normalize_dim("gather", dim, x.ndim)
+    idx, shape = index.data, x.shape
+    if idx.ndim != len(shape):
+        raise ValueError(f"gather: index has {idx.ndim} dimension(s) but input has "
+                         f"{len(shape)} (index shape {idx.shape}, input shape {shape})")
+    if any(i > n for k, (i, n) in enumerate(zip(idx.shape, shape, strict=True)) if k != d):
+        raise ValueError(f"gather: index shape {idx.shape} is larger than input shape {shape} "
+                         f"outside dimension {d}")
+    size = shape[d] if shape else 1
+    if idx.size and (idx.min() < 0 or idx.max() >= size):
+        bad = idx[(idx < 0) | (idx >= size)].flat[0]
+        raise IndexError(f"gather: index {bad} is out of bounds for dimension {d} with size "
+                         f"{size} (input shape {shape}, index shape {idx.shape})")
+    if not shape:  # a 0-d input: gather from it seen as (1,)
+        one = Gather.apply(Reshape.apply(x, shape=(1,)), index=idx.reshape(1), dim=0)
+        return Reshape.apply(one, shape=())
+    return Gather.apply(x, index=idx, dim=d)
+
+
+def _tensor_list(op: str, tensors) -> list:
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{op}: argument 'tensors' must be a list or tuple of Tensors, got "
+                        f"{type(tensors).__name__}")
+    if not tensors:
+        raise ValueError(f"{op}: expected a non-empty list of Tensors")
+    return [t if isinstance(t, Tensor) else as_tensor(t, op, f"tensors[{i}]")
+            for i, t in enumerate(tensors)]
+
+
+def _join_dtype(tensors: list):
+    """PyTorch's promotion for cat/stack: floats win over ints, the widest float wins."""
+    dtypes = {t.data.dtype for t in tensors}
+    if len(dtypes) == 1:
+        return None
+    floats = [d for d in dtypes if d.kind == "f"]
+    return max(floats, key=lambda d: d.itemsize) if floats else np.result_type(*dtypes)
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Concatenate along an existing dimension ``dim``."""
+    ts = _tensor_list("cat", tensors)
+    if any(t.ndim == 0 for t in ts):
+        i = next(i for i, t in enumerate(ts) if t.ndim == 0)
+        raise ValueError(f"cat: tensor {i} is 0-d and cannot be concatenated (use stack)")
+    d = normalize_dim("cat", dim, ts[0].ndim)
+    return Cat.apply(*ts, dim=d, dtype=_join_dtype(ts))
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Join equal-shaped tensors along a new dimension ``dim``."""
+    ts = _tensor_list("stack", tensors)
+    d = normalize_dim("stack", dim, ts[0].ndim + 1)
+    return Stack.apply(*ts, dim=d, dtype=_join_dtype(ts))
+
+
+def _narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+    return Index.apply(x, index=(slice(None),) * dim + (slice(start, start + length),))
+
+
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """input's elements start..start+length-1 along ``dim`` (a view)."""
+    x = as_tensor(input, "narrow")
+    d = normalize_dim("narrow", dim, x.ndim)
+    if x.ndim == 0:
+        raise ValueError("narrow: cannot narrow a 0-d tensor")
+    size = x.shape[d]
+    if not -size <= start <= size:
+        raise IndexError(f"narrow: start {start} is out of range for dimension {d} of size "
+                         f"{size} (input shape {x.shape})")
+    start = start % size if start < 0 else start
+    if length < 0 or start + length > size:
+        raise ValueError(f"narrow: start ({start}) + length ({length}) exceeds dimension {d} "
+                         f"of size {size} (input shape {x.shape})")
+    return _narrow(x, d, start, length)
+
+
+def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """Split into pieces of ``split_size`` (the last may be smaller) or of the listed sizes;
+    returns a tuple of views."""
+    x = as_tensor(tensor, "split")
+    if x.ndim == 0:
+        raise ValueError("split: cannot split a 0-d tensor")
+    d = normalize_dim("split", dim, x.ndim)
+    size = x.shape[d]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        step = int(split_size_or_sections)
+        if step < 0 or (step == 0 and size != 0):
+            raise ValueError(f"split: split_size must be positive, got {step} (dimension {d} "
+                             f"of size {size})")
+        sizes = [step] * (size // step) + [size % step] if step else [0]
+        if len(sizes) > 1 and sizes[-1] == 0:
+            sizes.pop()
+    else:
+        sizes = [operator.index(s) for s in split_size_or_sections]
+        if any(s < 0 for s in sizes) or sum(sizes) != size:
+            raise ValueError(f"split: split sizes {sizes} must be non-negative and sum to "
+                             f"{size}, the size of dimension {d} (input shape {x.shape})")
+    pieces, start = [], 0
+    for s in sizes:
+        pieces.append(_narrow(x, d, start, s))
+        start += s
+    return tuple(pieces)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """Split into ``chunks`` pieces of ceil(size / chunks) (fewer pieces when that divides
+    the size into fewer), as PyTorch does."""
+    x = as_tensor(input, "chunk")
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be greater than 0, got {chunks}")
+    if x.ndim == 0:
+        raise ValueError("chunk: cannot chunk a 0-d tensor")
+    d = normalize_dim("chunk", dim, x.ndim)
+    size = x.shape[d]
+    if size == 0:
+        return split(x, [0] * chunks, d)
+    return split(x, -(-size // chunks), d)
+
+
+def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad the last dimensions: ``pad = (left, right, top, bottom, front, back)`` starts from
+    the last dimension. Negative amounts crop. Modes: "constant" (fill with ``value``,
+    default 0), "reflect", "replicate", "circular". Unlike PyTorch, the non-constant modes
+    accept any number of padded dimensions, and any input rank."""
+    x = as_tensor(input, "pad")
+    if mode not in PAD_MODES:
+        raise ValueError(f"pad: mode must be one of {', '.join(map(repr, PAD_MODES))}; "
+                         f"got {mode!r}")
+    amounts = [operator.index(p) for p in pad]
+    shape = x.shape
+    if len(amounts) % 2 or len(amounts) > 2 * len(shape):
+        raise ValueError(f"pad: pad {tuple(amounts)} must have an even length of at most "
+                         f"{2 * len(shape)} (twice the dimensions of input shape {shape})")
+    if mode != "constant" and value not in (None, 0):
+        raise ValueError(f"pad: mode {mode!r} does not take a value (got {value!r})")
+    k = len(amounts) // 2
+    pads = [(0, 0)] * (len(shape) - k) + [(amounts[2 * i], amounts[2 * i + 1])
+                                           for i in range(k - 1, -1, -1)]
+    for d, (n, (lo, hi)) in enumerate(zip(shape, pads, strict=True)):
+        if max(-lo, 0) + max(-hi, 0) > n:
+            raise ValueError(f"pad: padding ({lo}, {hi}) of dimension {d} (size {n}) crops "
+                             f"more than the dimension holds (input shape {shape})")
+    if mode == "constant":
+        return Pad.apply(x, pads=pads, value=0 if value is None else value)
+    maps = {d: _pad_map(mode, n, lo, hi, d, shape)
+            for d, (n, (lo, hi)) in enumerate(zip(shape, pads, strict=True)) if lo or hi}
+    if not maps:
+        return Reshape.apply(x, shape=shape, op="pad")
+    return Pad.apply(x, pads=pads, mode=mode, maps=maps)

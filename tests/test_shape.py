@@ -1,0 +1,205 @@
+"""Behaviour of the shape and indexing ops beyond the registry's PyTorch parity: views,
+negative slice steps (PyTorch has none: checked against NumPy and finite differences),
+gradient accumulation, dtypes, and the error messages for bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+import glassnet.functional as F
+from glassnet.autograd import gradcheck
+
+
+def _t(shape, dtype=np.float64, grad=True, seed=0):
+    data = np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+    return gn.Tensor(data, requires_grad=grad)
+
+
+# --------------------------------------------------------------------- views
+def test_view_and_reshape_share_memory_with_a_contiguous_input():
+    x = gn.Tensor(np.arange(12.0))
+    assert np.shares_memory(x.view(3, 4).data, x.data)
+    assert np.shares_memory(x.reshape((2, -1)).data, x.data)
+    assert np.shares_memory(x[1:5:2].data, x.data)
+    assert np.shares_memory(F.transpose(x.view(3, 4), 0, 1).data, x.data)
+    assert np.shares_memory(x.view(3, 1, 4).expand(3, 2, 4).data, x.data)
+
+
+def test_view_of_a_non_contiguous_input_copies_instead_of_raising():
+    x = gn.Tensor(np.arange(12.0).reshape(3, 4))
+    out = x.T.view(12)  # PyTorch raises here; glassnet copies
+    np.testing.assert_array_equal(out.data, np.arange(12.0).reshape(3, 4).T.ravel())
+
+
+def test_tensor_methods_and_properties():
+    x = _t((2, 3, 4))
+    assert x.T.shape == (4, 3, 2)
+    assert x.mT.shape == (2, 4, 3)
+    assert x.view(6, 4).shape == (6, 4)
+    assert x.flatten(1).shape == (2, 12)
+    assert x.unsqueeze(1).squeeze().shape == (2, 3, 4)
+    assert x.permute(2, 0, 1).shape == (4, 2, 3)
+    assert x[:, :1].expand_as(x).shape == x.shape
+    assert [p.shape for p in x.split(2, dim=2)] == [(2, 3, 2), (2, 3, 2)]
+    assert [p.shape for p in x.chunk(2, 1)] == [(2, 2, 4), (2, 1, 4)]
+    assert x.view_as(_t((24,))).shape == (24,)
+
+
+# --------------------------------------------------------------------- indexing
+@pytest.mark.parametrize("index", [
+    (slice(None, None, -1),),
+    (slice(None, None, -2), slice(3, 0, -1)),
+    (Ellipsis, slice(None, None, -1), 1),
+    (np.array([2, 0, 2]), slice(None, None, -2)),
+])
+def test_negative_steps_match_numpy_and_finite_differences(index):
+    x = _t((4, 5))
+    out = x[index]
+    np.testing.assert_array_equal(out.data, x.data[index])
+    assert gradcheck(lambda t: t[index], [x])
+
+
+def test_repeated_indices_accumulate_their_gradients():
+    x = _t((3, 2))
+    idx = gn.Tensor(np.array([2, 0, 2, 2]))
+    x[idx].sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[1, 1], [0, 0], [3, 3]])
+
+
+def test_tensors_inside_an_index_are_used_as_arrays():
+    x = _t((4, 3))
+    mask = gn.Tensor(np.array([True, False, True, False]))
+    np.testing.assert_array_equal(x[mask, gn.Tensor(2)].data, x.data[[0, 2], 2])
+    np.testing.assert_array_equal(x[gn.Tensor(np.array([[1], [3]])), :2].data,
+                                  x.data[[[1], [3]], :2])
+    assert x[[]].shape == (0, 3)
+
+
+def test_index_gradient_keeps_float32():
+    x = _t((3, 4), np.float32)
+    x[[0, 0], 1:].sum().backward()
+    assert x.grad.dtype == np.float32
+
+
+# --------------------------------------------------------------------- joining and splitting
+def test_cat_promotes_dtypes_and_gives_each_input_its_own_gradient_dtype():
+    a, b = _t((2, 2), np.float32), _t((1, 2), np.float64)
+    out = F.cat([a, b])
+    assert out.dtype == np.float64
+    out.sum().backward()
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+
+
+def test_split_and_chunk_gradients_flow_to_the_input():
+    x = _t((5, 2))
+    pieces = F.split(x, [2, 3])
+    (pieces[0].sum() * 2 + pieces[1].sum()).backward()
+    np.testing.assert_array_equal(x.grad.data[:, 0], [2, 2, 1, 1, 1])
+
+
+def test_chunk_of_an_empty_dimension_gives_chunks_empty_pieces():
+    x = gn.Tensor(np.zeros((0, 2)))
+    assert [p.shape for p in F.chunk(x, 3)] == [(0, 2)] * 3
+
+
+def test_pad_reflect_with_crop_passes_gradcheck():
+    x = _t((2, 3, 5))
+    for mode in ("reflect", "replicate", "circular"):
+        assert gradcheck(lambda t, m=mode: F.pad(t, (-1, 3, 2, 0), mode=m), [x])
+
+
+# --------------------------------------------------------------------- bad input
+def test_reshape_to_an_incompatible_size_names_both_shapes():
+    x = _t((3, 4))
+    with pytest.raises(ValueError, match=r"reshape: shape \(5, 7\) .*size 12.*\(3, 4\)"):
+        x.reshape(5, 7)
+    with pytest.raises(ValueError, match=r"view: shape \(5, -1\) .*\(3, 4\)"):
+        x.view(5, -1)
+    with pytest.raises(ValueError, match="only one dimension can be inferred"):
+        x.reshape(-1, -1)
+    with pytest.raises(TypeError, match="reshape: sizes must be ints"):
+        x.reshape(2.0, 6)
+
+
+def test_cat_of_mismatched_shapes_names_positions_and_shapes():
+    a, b, c = _t((2, 3)), _t((4, 3)), _t((2, 5))
+    with pytest.raises(ValueError, match=r"cat: .*dimension 0.*tensor 2 .*\(2, 5\).*tensor 0 "
+                                         r".*\(2, 3\)"):
+        F.cat([a, b, c])
+    with pytest.raises(ValueError, match=r"cat: tensor 1 has 3 dimension"):
+        F.cat([a, _t((2, 3, 1))])
+    with pytest.raises(ValueError, match="cat: tensor 0 is 0-d"):
+        F.cat([_t(()), a])
+    with pytest.raises(ValueError, match="non-empty"):
+        F.cat([])
+    with pytest.raises(ValueError, match=r"stack: .*tensor 1 .*\(4, 3\).*tensor 0.*\(2, 3\)"):
+        F.stack([a, b])
+
+
+def test_index_out_of_range_names_index_dimension_and_size():
+    x = _t((3, 4))
+    with pytest.raises(IndexError, match=r"index: index 5 is out of bounds for dimension 1 "
+                                          r"with size 4 \(input shape \(3, 4\)"):
+        x[:, 5]
+    with pytest.raises(IndexError, match=r"index -4 is out of bounds for dimension 0 with size 3"):
+        x[[0, -4]]
+    with pytest.raises(IndexError, match="too many indices"):
+        x[0, 0, 0]
+    with pytest.raises(IndexError, match="boolean index"):
+        x[gn.Tensor(np.array([True, False]))]
+
+
+def test_gather_rejects_bad_indices():
+    x = _t((3, 4))
+    with pytest.raises(IndexError, match=r"gather: index 4 is out of bounds for dimension 1 "
+                                          r"with size 4"):
+        F.gather(x, 1, gn.Tensor(np.array([[0], [4], [1]])))
+    with pytest.raises(IndexError, match="index -1"):
+        F.gather(x, 0, gn.Tensor(np.array([[-1]])))
+    with pytest.raises(TypeError, match="int64 tensor, got dtype float"):
+        F.gather(x, 0, gn.Tensor(np.array([[0.0]])))
+    with pytest.raises(ValueError, match="index has 1 dimension"):
+        F.gather(x, 0, gn.Tensor(np.array([0])))
+    with pytest.raises(ValueError, match=r"larger than input shape"):
+        F.gather(x, 0, gn.Tensor(np.zeros((1, 5), dtype=np.int64)))
+
+
+def test_shape_argument_errors():
+    x = _t((2, 3))
+    with pytest.raises(ValueError, match=r"expand: the expanded size 4 must match the "
+                                         r"existing size 3"):
+        x.expand(2, 4)
+    with pytest.raises(ValueError, match="expand: 1 sizes"):
+        x.expand(3)
+    with pytest.raises(ValueError, match=r"permute: dims \(0,\) has 1 entries"):
+        x.permute(0)
+    with pytest.raises(ValueError, match="repeats a dimension"):
+        x.permute(1, 1)
+    with pytest.raises(IndexError, match="transpose: argument 'dim1' is 2"):
+        x.transpose(0, 2)
+    with pytest.raises(ValueError, match="flatten: start_dim"):
+        x.flatten(1, 0)
+    with pytest.raises(ValueError, match=r"split: split sizes \[1, 2\] must .* sum to 2"):
+        x.split([1, 2])
+    with pytest.raises(ValueError, match="chunks must be greater than 0"):
+        x.chunk(0)
+    with pytest.raises(ValueError, match="narrow: start"):
+        F.narrow(x, 1, 2, 2)
+
+
+def test_pad_errors():
+    x = _t((2, 3))
+    with pytest.raises(ValueError, match="pad: mode must be one of 'constant', 'reflect'"):
+        F.pad(x, (1, 1), mode="mirror")
+    with pytest.raises(ValueError, match="even length"):
+        F.pad(x, (1, 1, 1))
+    with pytest.raises(ValueError, match=r"reflect padding \(3, 0\) of dimension 1 \(size 3\)"):
+        F.pad(x, (3, 0), mode="reflect")
+    with pytest.raises(ValueError, match="wraps around more than once"):
+        F.pad(x, (4, 0), mode="circular")
+    with pytest.raises(ValueError, match="does not take a value"):
+        F.pad(x, (1, 0), mode="replicate", value=2.0)
+    with pytest.raises(ValueError, match=r"crops more than the dimension holds"):
+        F.pad(x, (-2, -2))
