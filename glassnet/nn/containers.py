@@ -1,0 +1,130 @@
+"""Containers: ``Sequential``, ``ModuleList`` and ``ModuleDict``, named as in PyTorch so that
+their children's ``state_dict`` keys are ``0.weight``, ``layers.1.bias``, ``heads.cls.weight``."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Iterable, Iterator
+
+from glassnet.nn.module import Module
+
+
+def _index(op: str, idx: int, length: int) -> int:
+    if not -length <= idx < length:
+        raise IndexError(f"{op}: index {idx} is out of range for {length} modules")
+    return idx % length
+
+
+class Sequential(Module):
+    """Modules applied one after another: ``Sequential(Linear(784, 128), ReLU(), ...)``.
+
+    Also accepts one OrderedDict of named modules. Children are named "0", "1", ... so that
+    state_dict keys match PyTorch's.
+    """
+
+    def __init__(self, *modules: Module):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            for name, module in modules[0].items():
+                self.add_module(name, module)
+        else:
+            for i, module in enumerate(modules):
+                if not isinstance(module, Module):
+                    raise TypeError(f"Sequential: argument {i} is a {type(module).__name__}, "
+                                    "not a Module")
+                self.add_module(str(i), module)
+
+    def forward(self, input):
+        for module in self._modules.values():
+            input = module(input)
+        return input
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return Sequential(OrderedDict(list(self._modules.items())[idx]))
+        return list(self._modules.values())[_index("Sequential", idx, len(self))]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def append(self, module: Module) -> Sequential:
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered (a plain list's would not be)."""
+
+    def __init__(self, modules: Iterable[Module] | None = None):
+        super().__init__()
+        for module in modules or ():
+            self.append(module)
+
+    def __getitem__(self, idx):
+        items = list(self._modules.values())
+        if isinstance(idx, slice):
+            return ModuleList(items[idx])
+        return items[_index("ModuleList", idx, len(items))]
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        name = list(self._modules)[_index("ModuleList", idx, len(self))]
+        self.add_module(name, module)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def append(self, module: Module) -> ModuleList:
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        for module in modules:
+            self.append(module)
+        return self
+
+
+class ModuleDict(Module):
+    """A dict of modules whose parameters are registered under their keys."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def update(self, modules) -> None:
+        items = modules.items() if hasattr(modules, "items") else modules
+        for key, module in items:
+            self.add_module(key, module)

@@ -1,0 +1,310 @@
+"""``Module``: the base of every layer and model, with PyTorch's API.
+
+A module holds parameters, buffers (state that is saved but not trained, like BatchNorm's
+running mean) and child modules, all registered by plain attribute assignment. Names join with
+dots into ``state_dict`` keys exactly as PyTorch names them (``0.weight``, ``encoder.fc.bias``),
+so weights move between glassnet and PyTorch without translation.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Callable, Iterator
+
+import numpy as np
+
+from glassnet.nn.parameter import Parameter
+from glassnet.tensor import Tensor
+
+
+class Module:
+    """Base class for layers and models: subclass it and write ``forward``."""
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # ------------------------------------------------------------------ registration
+    def __setattr__(self, name: str, value) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"cannot assign '{name}' before Module.__init__() is called; call "
+                "super().__init__() first in your module's __init__"
+            )
+        params, buffers, modules = self._parameters, self._buffers, self._modules
+        if isinstance(value, Parameter):
+            buffers.pop(name, None)
+            modules.pop(name, None)
+            self.__dict__.pop(name, None)
+            params[name] = value
+        elif isinstance(value, Module):
+            params.pop(name, None)
+            buffers.pop(name, None)
+            self.__dict__.pop(name, None)
+            modules[name] = value
+        elif name in params:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as parameter '{name}' "
+                    "(glassnet.nn.Parameter or None expected)")
+            params[name] = None
+        elif name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as child module "
+                                f"'{name}' (Module or None expected)")
+            modules[name] = None
+        elif name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign {type(value).__name__} as buffer '{name}' "
+                                "(Tensor or None expected)")
+            buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str):
+        # Only called when normal lookup fails: look in the registries.
+        d = self.__dict__
+        for table in ("_parameters", "_buffers", "_modules"):
+            if table in d and name in d[table]:
+                return d[table][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        for table in (self._parameters, self._buffers, self._modules):
+            if name in table:
+                del table[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: '{name}' must be a Parameter or None, got "
+                            f"{type(param).__name__}")
+        self.__dict__.pop(name, None)
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """State saved in ``state_dict`` but not trained (e.g. running statistics)."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: '{name}' must be a Tensor or None, got "
+                            f"{type(tensor).__name__}")
+        self.__dict__.pop(name, None)
+        self._buffers[name] = tensor
+        if not persistent:
+            self.__dict__.setdefault("_non_persistent", set()).add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: '{name}' must be a Module, got {type(module).__name__}")
+        self.__dict__.pop(name, None)
+        self._modules[name] = module
+
+    register_module = add_module
+
+    # ------------------------------------------------------------------ calling
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must implement forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------------ traversal
+    def named_modules(self, memo: set | None = None, prefix: str = "") -> Iterator:
+        memo = set() if memo is None else memo
+        if id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name)
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self) -> Iterator:
+        seen = set()
+        for name, child in self._modules.items():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
+
+    def children(self) -> Iterator[Module]:
+        for _, child in self.named_children():
+            yield child
+
+    def _named_members(self, table: str, prefix: str, recurse: bool) -> Iterator:
+        seen = set()
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for module_prefix, module in modules:
+            for name, value in getattr(module, table).items():
+                if value is None or id(value) in seen:
+                    continue
+                seen.add(id(value))
+                yield (f"{module_prefix}.{name}" if module_prefix else name), value
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator:
+        yield from self._named_members("_parameters", prefix, recurse)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator:
+        yield from self._named_members("_buffers", prefix, recurse)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    # ------------------------------------------------------------------ modes and updates
+    def train(self, mode: bool = True) -> Module:
+        """Training mode (dropout active, batch norm uses batch statistics)."""
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.parameters():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.data[...] = 0
+
+    def apply(self, fn: Callable[[Module], None]) -> Module:
+        """Call ``fn`` on every submodule (children first) and on self, as PyTorch does."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def to(self, dtype=None, device: str | None = None) -> Module:
+        """Cast floating parameters and buffers to ``dtype`` in place (only 'cpu' exists)."""
+        if isinstance(dtype, str) and dtype == "cpu":
+            dtype, device = None, dtype
+        if device is not None and device != "cpu":
+            raise ValueError(f"to: glassnet runs on 'cpu' only, got device {device!r}")
+        if dtype is None:
+            return self
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Module.to: only floating dtypes are allowed, got {dtype}")
+        for t in list(self.parameters()) + list(self.buffers()):
+            if t.data.dtype.kind == "f":
+                t.data = t.data.astype(dtype)
+                if t.grad is not None:
+                    t.grad.data = t.grad.data.astype(dtype)
+        return self
+
+    def float(self) -> Module:
+        return self.to(np.float32)
+
+    def double(self) -> Module:
+        return self.to(np.float64)
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
+        """Every parameter and persistent buffer by its dotted name, in registration order.
+
+        Values are Tensors sharing memory with the module (detached unless ``keep_vars``).
+        """
+        out = OrderedDict()
+        for module_prefix, module in self.named_modules(prefix=prefix.rstrip(".")):
+            skip = module.__dict__.get("_non_persistent", set())
+            for table in (module._parameters, module._buffers):
+                for name, value in table.items():
+                    if value is None or name in skip:
+                        continue
+                    key = f"{module_prefix}.{name}" if module_prefix else name
+                    out[key] = value if keep_vars else value.detach()
+        return out
+
+    def load_state_dict(self, state_dict, strict: bool = True):
+        """Copy values from ``state_dict`` into this module's parameters and buffers.
+
+        Every key is checked first: with ``strict``, missing keys, unexpected keys and shape
+        mismatches are all listed in one error, and nothing is changed. Shape mismatches are
+        an error even without ``strict``. Returns ``(missing_keys, unexpected_keys)``.
+        """
+        own = self.state_dict(keep_vars=True)
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        mismatched, bad_values = [], []
+        incoming = {}
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            array = value.data if isinstance(value, Tensor) else np.asarray(value)
+            if array.shape != target.data.shape:
+                mismatched.append(
+                    f"{key}: checkpoint shape {array.shape}, model shape {target.data.shape}")
+            elif array.dtype.kind not in "fiub" or (
+                    target.data.dtype.kind == "f" and array.dtype.kind not in "fiu"):
+                bad_values.append(f"{key}: cannot load dtype {array.dtype} into "
+                                  f"{target.data.dtype}")
+            else:
+                incoming[key] = array
+        problems = []
+        if strict and missing:
+            problems.append("missing keys: " + ", ".join(missing))
+        if strict and unexpected:
+            problems.append("unexpected keys: " + ", ".join(unexpected))
+        if mismatched:
+            problems.append("shape mismatches: " + "; ".join(mismatched))
+        if bad_values:
+            problems.append("bad values: " + "; ".join(bad_values))
+        if problems:
+            raise ValueError(
+                f"load_state_dict: cannot load into {type(self).__name__} (nothing was "
+                "changed):\n  " + "\n  ".join(problems))
+        for key, array in incoming.items():
+            target = own[key]
+            target.data[...] = array.astype(target.data.dtype, copy=False)
+        return _IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------------ printing
+    def extra_repr(self) -> str:
+        """One line of the module's settings, shown in its repr (override in layers)."""
+        return ""
+
+    def __repr__(self) -> str:
+        lines = []
+        for name, child in self._modules.items():
+            child_repr = repr(child).replace("\n", "\n  ")
+            lines.append(f"({name}): {child_repr}")
+        extra = self.extra_repr()
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        body = "\n  ".join(([extra] if extra else []) + lines)
+        return f"{type(self).__name__}(\n  {body}\n)"
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._modules)
+                      | set(self._buffers))
+
+
+class _IncompatibleKeys(tuple):
+    """``(missing_keys, unexpected_keys)`` as returned by PyTorch's load_state_dict."""
+
+    def __new__(cls, missing, unexpected):
+        return super().__new__(cls, (missing, unexpected))
+
+    @property
+    def missing_keys(self) -> list:
+        return self[0]
+
+    @property
+    def unexpected_keys(self) -> list:
+        return self[1]

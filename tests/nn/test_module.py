@@ -1,0 +1,177 @@
+"""The Module API: registration, traversal, state_dict keys as PyTorch names them, strict
+loading that lists every problem and changes nothing, modes, repr, init."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import glassnet as gn
+from glassnet import nn
+
+
+def mnist_mlp():
+    return nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def test_state_dict_keys_and_shapes_match_torch():
+    ours = mnist_mlp().state_dict()
+    theirs = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(),
+                                 torch.nn.Linear(128, 10)).state_dict()
+    assert list(ours) == list(theirs) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert [v.shape for v in ours.values()] == [tuple(v.shape) for v in theirs.values()]
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Linear(4, 8), nn.ReLU())
+        self.heads = nn.ModuleDict({"cls": nn.Linear(8, 3), "reg": nn.Linear(8, 1)})
+        self.blocks = nn.ModuleList([nn.Linear(8, 8) for _ in range(2)])
+        self.scale = nn.Parameter(np.ones(1, dtype=np.float32))
+        self.register_buffer("steps", gn.zeros(1))
+
+    def forward(self, x):
+        h = self.encoder(x)
+        for block in self.blocks:
+            h = block(h)
+        return self.heads["cls"](h) * self.scale
+
+
+class TorchNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU())
+        self.heads = torch.nn.ModuleDict({"cls": torch.nn.Linear(8, 3),
+                                          "reg": torch.nn.Linear(8, 1)})
+        self.blocks = torch.nn.ModuleList([torch.nn.Linear(8, 8) for _ in range(2)])
+        self.scale = torch.nn.Parameter(torch.ones(1))
+        self.register_buffer("steps", torch.zeros(1))
+
+
+def test_nested_containers_name_everything_like_torch():
+    assert list(Net().state_dict()) == list(TorchNet().state_dict())
+    names = [n for n, _ in Net().named_parameters()]
+    assert names == [n for n, _ in TorchNet().named_parameters()]
+    assert len(list(Net().modules())) == len(list(TorchNet().modules()))
+    assert [n for n, _ in Net().named_children()] == ["encoder", "heads", "blocks"]
+
+
+def test_weights_move_from_torch_and_give_the_same_outputs():
+    torch_net, net = TorchNet(), Net()
+    net.load_state_dict({k: v.numpy() for k, v in torch_net.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
+    with torch.no_grad():
+        expected = torch_net.heads["cls"](torch_net.blocks[1](torch_net.blocks[0](
+            torch_net.encoder(torch.from_numpy(x))))) * torch_net.scale
+    np.testing.assert_allclose(net(gn.tensor(x)).data, expected.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_strict_load_lists_every_problem_and_changes_nothing():
+    model = mnist_mlp()
+    before = {k: v.data.copy() for k, v in model.state_dict().items()}
+    bad = {k: v.data.copy() for k, v in model.state_dict().items()}
+    del bad["2.bias"]
+    bad["0.weight"] = np.zeros((128, 100), np.float32)
+    bad["3.weight"] = np.zeros(3, np.float32)
+    bad["2.weight"] = bad["2.weight"] + 1  # a valid entry that must NOT be applied
+    with pytest.raises(ValueError) as info:
+        model.load_state_dict(bad)
+    message = str(info.value)
+    assert "missing keys: 2.bias" in message
+    assert "unexpected keys: 3.weight" in message
+    assert "0.weight: checkpoint shape (128, 100), model shape (128, 784)" in message
+    assert "nothing was changed" in message
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v.data, before[k])
+
+
+def test_non_strict_load_reports_missing_and_unexpected():
+    model = mnist_mlp()
+    state = {"0.weight": np.ones((128, 784), np.float32), "extra": np.ones(2)}
+    result = model.load_state_dict(state, strict=False)
+    assert result.missing_keys == ["0.bias", "2.weight", "2.bias"]
+    assert result.unexpected_keys == ["extra"]
+    assert model[0].weight.data.sum() == 128 * 784
+
+
+def test_linear_default_init_is_pytorchs_uniform_bound():
+    gn.manual_seed(0)
+    layer = nn.Linear(400, 50)
+    bound = 1 / math.sqrt(400)
+    for p in (layer.weight, layer.bias):
+        assert p.data.min() >= -bound and p.data.max() <= bound
+    w = layer.weight.data  # 20,000 draws reach close to both ends of the interval
+    assert w.max() > 0.99 * bound and w.min() < -0.99 * bound
+    assert layer.weight.shape == (50, 400) and layer.weight.dtype == gn.float32
+
+
+def test_init_functions_have_the_right_statistics():
+    w = nn.Parameter(np.zeros((400, 600), np.float32))
+    nn.init.xavier_uniform_(w)
+    assert abs(w.data.std() - math.sqrt(2 / 1000)) < 0.002
+    nn.init.kaiming_normal_(w, nonlinearity="relu")
+    assert abs(w.data.std() - math.sqrt(2 / 600)) < 0.002
+    nn.init.xavier_normal_(w, gain=2.0)
+    assert abs(w.data.std() - 2 * math.sqrt(2 / 1000)) < 0.004
+    nn.init.kaiming_uniform_(w, a=math.sqrt(5))
+    assert abs(w.data.max() - 1 / math.sqrt(600)) < 1e-3
+    nn.init.constant_(w, 0.5)
+    assert (w.data == 0.5).all()
+    nn.init.zeros_(w)
+    nn.init.ones_(w)
+    assert (w.data == 1).all()
+    assert nn.init.calculate_gain("tanh") == torch.nn.init.calculate_gain("tanh")
+    assert nn.init.calculate_gain("leaky_relu", 0.2) == \
+        torch.nn.init.calculate_gain("leaky_relu", 0.2)
+
+
+def test_same_seed_gives_the_same_model():
+    gn.manual_seed(7)
+    a = mnist_mlp().state_dict()
+    gn.manual_seed(7)
+    b = mnist_mlp().state_dict()
+    for k in a:
+        np.testing.assert_array_equal(a[k].data, b[k].data)
+
+
+def test_train_eval_zero_grad_apply_and_dtype():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.Linear(4, 2))
+    model.eval()
+    assert all(not m.training for m in model.modules())
+    model.train()
+    assert all(m.training for m in model.modules())
+    model(gn.randn(2, 3)).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+    seen = []
+    model.apply(lambda m: seen.append(type(m).__name__))
+    assert seen == ["Linear", "Dropout", "Linear", "Sequential"]
+    model.double()
+    assert all(p.dtype == gn.float64 for p in model.parameters())
+
+
+def test_repr_reads_like_torch():
+    text = repr(mnist_mlp())
+    assert text == (
+        "Sequential(\n"
+        "  (0): Linear(in_features=784, out_features=128, bias=True)\n"
+        "  (1): ReLU()\n"
+        "  (2): Linear(in_features=128, out_features=10, bias=True)\n"
+        ")")
+
+
+def test_assigning_a_tensor_to_a_parameter_name_is_refused():
+    layer = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match="parameter 'weight'"):
+        layer.weight = gn.zeros(2, 2)
+
+
+def test_sequential_indexing_and_length():
+    model = mnist_mlp()
+    assert len(model) == 3 and isinstance(model[-1], nn.Linear)
+    assert isinstance(model[:2], nn.Sequential) and len(model[:2]) == 2
+    with pytest.raises(IndexError, match="index 5 is out of range for 3 modules"):
+        model[5]

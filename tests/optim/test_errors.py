@@ -1,0 +1,150 @@
+"""Bad arguments raise early with messages that name the optimizer, the argument and the value,
+and a failed load_state_dict leaves the optimizer unchanged."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet import optim
+
+
+def _param(shape=(2, 3)):
+    return gn.Tensor(np.ones(shape), requires_grad=True)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: optim.SGD([p], lr=-1.0), "SGD: invalid learning rate -1.0 (must be >= 0)"),
+    (lambda p: optim.SGD([p], lr=math.nan), "SGD: invalid learning rate nan"),
+    (lambda p: optim.SGD([p], momentum=-0.5), "SGD: invalid momentum -0.5 (must be >= 0)"),
+    (lambda p: optim.SGD([p], weight_decay=-1e-4), "SGD: invalid weight_decay -0.0001"),
+    (lambda p: optim.SGD([p], nesterov=True), "SGD: Nesterov momentum requires a momentum"),
+    (lambda p: optim.SGD([p], momentum=0.9, dampening=0.1, nesterov=True),
+     "dampening=0.1"),
+    (lambda p: optim.Adam([p], lr=-0.1), "Adam: invalid learning rate -0.1"),
+    (lambda p: optim.Adam([p], betas=(1.0, 0.999)),
+     "Adam: invalid beta parameter at index 0 1.0 (must be in [0, 1))"),
+    (lambda p: optim.Adam([p], betas=(0.9, -0.1)), "Adam: invalid beta parameter at index 1"),
+    (lambda p: optim.Adam([p], betas=(0.9,)), "Adam: betas must be a pair"),
+    (lambda p: optim.Adam([p], eps=-1e-8), "Adam: invalid eps -1e-08 (must be >= 0)"),
+    (lambda p: optim.AdamW([p], weight_decay=-0.01), "AdamW: invalid weight_decay -0.01"),
+    (lambda p: optim.RMSprop([p], alpha=-0.9), "RMSprop: invalid alpha -0.9"),
+    (lambda p: optim.RMSprop([p], momentum=-1), "RMSprop: invalid momentum -1"),
+    (lambda p: optim.RMSprop([p], eps=-1), "RMSprop: invalid eps -1"),
+    (lambda p: optim.Adagrad([p], lr_decay=-1), "Adagrad: invalid lr_decay -1"),
+    (lambda p: optim.Adagrad([p], initial_accumulator_value=-1),
+     "Adagrad: invalid initial_accumulator_value -1"),
+    (lambda p: optim.Adagrad([p], eps=-1), "Adagrad: invalid eps -1"),
+    (lambda p: optim.SGD([{"params": [p], "lr": -2.0}], lr=0.1),
+     "SGD: invalid learning rate -2.0"),
+])
+def test_invalid_options(make, message):
+    with pytest.raises(ValueError) as info:
+        make(_param())
+    assert message in str(info.value)
+
+
+def test_invalid_group_added_later_leaves_optimizer_unchanged():
+    p, q = _param(), _param()
+    opt = optim.Adam([p])
+    with pytest.raises(ValueError, match="Adam: invalid beta parameter at index 0 2"):
+        opt.add_param_group({"params": [q], "betas": (2, 0.9)})
+    assert len(opt.param_groups) == 1
+
+
+def test_bad_params():
+    p = _param()
+    with pytest.raises(ValueError, match="SGD: got an empty parameter list"):
+        optim.SGD([])
+    with pytest.raises(TypeError, match=r"single Tensor of shape \(2, 3\)"):
+        optim.SGD(p)
+    with pytest.raises(TypeError, match="a set"):
+        optim.SGD({p})
+    with pytest.raises(TypeError, match=r"params\[1\] is ndarray"):
+        optim.SGD([p, np.ones(3)])
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        optim.SGD([{"params": [p]}, {"params": [p]}])
+    with pytest.raises(ValueError, match="needs a 'params' entry"):
+        optim.SGD([{"lr": 0.1}])
+    with pytest.raises(ValueError, match="non-leaf"):
+        optim.SGD([gn.functional.mul(p, 2.0)])
+
+
+def test_grad_of_wrong_shape():
+    p = _param()
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    p.grad = gn.Tensor(np.ones(3))
+    with pytest.raises(ValueError, match=r"SGD.step: parameter 0 of group 0 has shape \(2, 3\) "
+                                         r"but its grad has shape \(3,\)"):
+        opt.step()
+    np.testing.assert_array_equal(p.data, np.ones((2, 3)))
+
+
+def _trained_adam():
+    p, q = _param(), _param((4,))
+    opt = optim.Adam([{"params": [p]}, {"params": [q], "lr": 0.01}], amsgrad=True)
+    p.grad, q.grad = gn.Tensor(np.full((2, 3), 0.5)), gn.Tensor(np.arange(4.0))
+    opt.step()
+    return opt
+
+
+def _snapshot(opt):
+    sd = opt.state_dict()
+    return repr(sd["param_groups"]), {k: {n: np.copy(v) for n, v in s.items()}
+                                      for k, s in sd["state"].items()}
+
+
+def _assert_same(opt, snapshot):
+    groups, state = _snapshot(opt)
+    assert groups == snapshot[0]
+    assert sorted(state) == sorted(snapshot[1])
+    for k in state:
+        for n in state[k]:
+            np.testing.assert_array_equal(state[k][n], snapshot[1][k][n])
+
+
+def _corrupt(kind):
+    sd = _trained_adam().state_dict()
+    if kind == "groups":
+        sd["param_groups"] = sd["param_groups"][:1]
+    elif kind == "count":
+        sd["param_groups"][1]["params"] = [1, 2]
+    elif kind == "shape":
+        sd["state"][1]["exp_avg"] = np.zeros(5)
+    elif kind == "index":
+        sd["state"][7] = sd["state"].pop(1)
+    elif kind == "keys":
+        del sd["state"]
+    elif kind == "option":
+        sd["param_groups"][1]["lr"] = -1.0
+    return sd
+
+
+@pytest.mark.parametrize("kind, error, message", [
+    ("groups", ValueError, "has 1 parameter groups but the optimizer has 2"),
+    ("count", ValueError, "parameter group 1 has 2 parameters in the state dict but 1"),
+    ("shape", ValueError, r"state 'exp_avg' of parameter 1 has shape \(5,\) but the "
+                          r"parameter has shape \(4,\)"),
+    ("index", ValueError, "state for parameter index 7"),
+    ("keys", ValueError, r"lacks \['state'\]"),
+    ("option", ValueError, "Adam: invalid learning rate -1.0"),
+])
+def test_load_state_dict_mismatch_leaves_optimizer_unchanged(kind, error, message):
+    opt = _trained_adam()
+    opt.param_groups[0]["lr"] = 0.5  # differs from the saved one: must survive the failure
+    before = _snapshot(opt)
+    with pytest.raises(error, match=message):
+        opt.load_state_dict(_corrupt(kind))
+    _assert_same(opt, before)
+
+
+def test_load_state_dict_copies_arrays():
+    src = _trained_adam()
+    sd = src.state_dict()
+    dst = _trained_adam()
+    dst.load_state_dict(sd)
+    sd["state"][0]["exp_avg"][...] = 123.0
+    assert not np.any(dst.state_dict()["state"][0]["exp_avg"] == 123.0)
