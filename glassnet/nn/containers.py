@@ -4,7 +4,7 @@ their children's ``state_dict`` keys are ``0.weight``, ``layers.1.bias``, ``head
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from glassnet.nn.module import Module
 

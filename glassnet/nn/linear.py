@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from glassnet import backend, functional as F
+from glassnet import backend
+from glassnet import functional as F
 from glassnet.nn import init
 from glassnet.nn.module import Module
 from glassnet.nn.parameter import Parameter

@@ -9,7 +9,7 @@ so weights move between glassnet and PyTorch without translation.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
