@@ -42,7 +42,7 @@ from glassnet.creation import (
     zeros_like,
 )
 from glassnet.random import get_rng_state, initial_seed, manual_seed, set_rng_state
-from glassnet import nn, optim  # noqa: E402  (after Tensor and the ops they build on)
+from glassnet import data, nn, optim, train  # noqa: E402  (after Tensor and the ops)
 from glassnet.io import load, save  # noqa: E402
 
 half = float16
@@ -59,5 +59,6 @@ __all__ = [
     "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled", "manual_seed",
     "initial_seed", "get_rng_state", "set_rng_state", "get_default_dtype",
     "set_default_dtype", "functional", "float16", "float32", "float64", "int8", "int16",
-    "int32", "int64", "uint8", "bool", "nn", "optim", "save", "load",
+    "int32", "int64", "uint8", "bool", "nn", "optim", "data", "train", "save",
+    "load",
 ]

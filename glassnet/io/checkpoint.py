@@ -1,0 +1,154 @@
+"""Weights and training checkpoints, stored as safetensors with JSON metadata.
+
+``glassnet.save(model_or_state_dict, path)`` / ``glassnet.load(path)`` handle weights: the
+file is an ordinary safetensors file whose tensor names are the PyTorch ``state_dict`` keys,
+so ``safetensors.torch.load_file`` reads it straight into a PyTorch model.
+
+``save_checkpoint`` adds what resuming needs: the optimizer's state (its arrays as tensors
+named ``optimizer.state.<index>.<key>``, the rest as JSON), the random generator's state, the
+epoch, the step and the data loader's position, so that training resumed after a kill
+continues bit for bit like a run that was never stopped. ``load_checkpoint`` checks the whole
+file against the model and optimizer before changing either, and restores nothing on failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import OrderedDict
+
+import numpy as np
+
+from glassnet import random
+from glassnet.io.safetensors import SafetensorsError, load_file, save_file
+from glassnet.tensor import Tensor
+
+FORMAT = "glassnet-checkpoint-v1"
+MODEL_PREFIX = "model."
+OPTIMIZER_PREFIX = "optimizer.state."
+
+
+def _state_of(obj) -> OrderedDict:
+    if hasattr(obj, "state_dict") and callable(obj.state_dict):
+        return obj.state_dict()
+    if isinstance(obj, dict):
+        return OrderedDict(obj)
+    raise TypeError(f"save: expected a Module or a dict of tensors, got {type(obj).__name__}")
+
+
+def save(obj, path, metadata: dict | None = None) -> None:
+    """Save a model's weights (a Module or a state_dict) to ``path`` in safetensors format.
+
+    ``metadata`` (any JSON-serialisable dict) is stored in the file's ``__metadata__`` under
+    the key "glassnet". The write is atomic: the previous file survives any failure.
+    """
+    tensors = OrderedDict()
+    for key, value in _state_of(obj).items():
+        tensors[key] = value.data if isinstance(value, Tensor) else np.asarray(value)
+    meta = {"format": "glassnet-weights-v1"}
+    if metadata is not None:
+        meta["glassnet"] = json.dumps(metadata)
+    save_file(tensors, path, meta)
+
+
+def load(path, with_metadata: bool = False):
+    """Read weights saved by ``save`` (or any safetensors file) as an OrderedDict of Tensors.
+
+    Loading never executes code. With ``with_metadata=True`` returns (state_dict, metadata).
+    """
+    arrays, meta = load_file(path)
+    state = OrderedDict((k, Tensor(v)) for k, v in arrays.items())
+    if not with_metadata:
+        return state
+    return state, _parse_json(meta.get("glassnet", "{}"), path)
+
+
+def _parse_json(text: str, path) -> dict:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SafetensorsError(f"load: {os.fspath(path)} has corrupt glassnet metadata ({e})") \
+            from None
+
+
+def save_checkpoint(path, model, optimizer=None, *, epoch: int = 0, step: int = 0,
+                    loader_state: dict | None = None, extra: dict | None = None) -> None:
+    """Save everything needed to resume training exactly: weights, optimizer state, the
+    random generator, the epoch, the step and the data position (atomic write)."""
+    tensors = OrderedDict((MODEL_PREFIX + k, v.data) for k, v in model.state_dict().items())
+    info = {"format": FORMAT, "epoch": int(epoch), "step": int(step),
+            "rng_state": _jsonable(random.get_rng_state()), "loader_state": loader_state,
+            "extra": extra or {}}
+    if optimizer is not None:
+        state = optimizer.state_dict()
+        scalars = {}
+        for index, entry in state["state"].items():
+            for key, value in entry.items():
+                if isinstance(value, (np.ndarray, Tensor)):
+                    tensors[f"{OPTIMIZER_PREFIX}{index}.{key}"] = getattr(value, "data", value)
+                else:
+                    scalars.setdefault(str(index), {})[key] = _jsonable(value)
+        info["optimizer"] = {"type": type(optimizer).__name__,
+                             "param_groups": _jsonable(state["param_groups"]),
+                             "scalars": scalars}
+    save_file(tensors, path, {"format": FORMAT, "glassnet": json.dumps(info)})
+
+
+def load_checkpoint(path, model, optimizer=None) -> dict:
+    """Restore ``model`` (and ``optimizer``, and the random generator) from ``path``.
+
+    Returns the checkpoint's info: epoch, step, loader_state, extra. Everything is read and
+    checked first; if the file is corrupt or does not fit the model or optimizer, a clear
+    error is raised and neither is changed.
+    """
+    arrays, meta = load_file(path)
+    if meta.get("format") != FORMAT:
+        raise SafetensorsError(
+            f"load_checkpoint: {os.fspath(path)} is not a glassnet training checkpoint "
+            f"(format {meta.get('format')!r}); use glassnet.load for weights files")
+    info = _parse_json(meta.get("glassnet", ""), path)
+    model_state = OrderedDict((k[len(MODEL_PREFIX):], v) for k, v in arrays.items()
+                              if k.startswith(MODEL_PREFIX))
+    optimizer_state = None
+    if optimizer is not None:
+        if "optimizer" not in info:
+            raise ValueError(f"load_checkpoint: {os.fspath(path)} holds no optimizer state")
+        saved = info["optimizer"]
+        if saved["type"] != type(optimizer).__name__:
+            raise ValueError(f"load_checkpoint: the checkpoint's optimizer is {saved['type']}, "
+                             f"not {type(optimizer).__name__}")
+        state: dict = {}
+        for key, array in arrays.items():
+            if key.startswith(OPTIMIZER_PREFIX):
+                index, name = key[len(OPTIMIZER_PREFIX):].split(".", 1)
+                state.setdefault(int(index), {})[name] = array
+        for index, entries in saved["scalars"].items():
+            state.setdefault(int(index), {}).update(entries)
+        optimizer_state = {"state": state, "param_groups": saved["param_groups"]}
+
+    # Apply with rollback: if the optimizer rejects its state after the model took its
+    # weights, put the weights back so that a failed load changes nothing.
+    backup = OrderedDict((k, v.data.copy()) for k, v in model.state_dict().items())
+    model.load_state_dict(model_state)
+    if optimizer_state is not None:
+        try:
+            optimizer.load_state_dict(optimizer_state)
+        except Exception:
+            model.load_state_dict(backup)
+            raise
+    random.set_rng_state(info["rng_state"])
+    return {"epoch": info["epoch"], "step": info["step"],
+            "loader_state": info.get("loader_state"), "extra": info.get("extra", {})}
+
+
+def _jsonable(value):
+    """Convert NumPy scalars and arrays nested in dicts/lists to plain JSON values."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
