@@ -218,7 +218,8 @@ class Tensor:
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward."""
         if not self.requires_grad:
-            raise RuntimeError("retain_grad: can't retain_grad on a tensor that has requires_grad=False")
+            raise RuntimeError(
+                "retain_grad: can't retain_grad on a tensor that has requires_grad=False")
         if self.grad_fn is not None:
             self._retains_grad = True
 

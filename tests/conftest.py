@@ -1,5 +1,6 @@
-import glassnet
 import pytest
+
+import glassnet
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,8 @@ torch.set_default_dtype(torch.float32)
 def _cases():
     for name, info in sorted(OPS.items()):
         for i, sample in enumerate(info.samples(np.random.default_rng(0))):
-            yield pytest.param(info, sample, id=f"{name}-{i}{'-' + sample.desc if sample.desc else ''}")
+            suffix = f"-{sample.desc}" if sample.desc else ""
+            yield pytest.param(info, sample, id=f"{name}-{i}{suffix}")
 
 
 CASES = list(_cases())

@@ -109,8 +109,9 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
             worst = np.unravel_index(int(np.argmax(abs_err - (atol + rtol * np.abs(numeric)))),
                                      x.shape) if x.ndim else ()
             reports.append(InputReport(
-                i, x.shape, float(abs_err.max()), float(rel_err.max()), tuple(int(w) for w in worst),
-                float(analytic[worst]), float(numeric[worst]), not bad.any()))
+                i, x.shape, float(abs_err.max()), float(rel_err.max()),
+                tuple(int(w) for w in worst), float(analytic[worst]), float(numeric[worst]),
+                not bad.any()))
         x.grad = None
     failed = [r for r in reports if not r.ok]
     if failed:

@@ -13,6 +13,10 @@ from glassnet.tensor import Tensor
 REDUCTIONS = ("none", "mean", "sum")
 
 
+class NonFiniteError(ValueError):
+    """A NaN in an op's argument that would silently spread through a reduction."""
+
+
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     """Sum ``grad`` over the dimensions that broadcasting expanded, back to ``shape``.
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.autograd.function import Function
-from glassnet.ops._util import as_tensor, check_float, check_reduction
+from glassnet.ops._util import NonFiniteError, as_tensor, check_float, check_reduction
 from glassnet.tensor import Tensor
 
 __all__ = [
@@ -71,7 +71,7 @@ def _no_silent_nan(op: str, out: Tensor, reduction: str, **arguments) -> Tensor:
         nan = np.isnan(array)
         if nan.any():
             where = tuple(int(i) for i in np.argwhere(nan)[0])
-            raise ValueError(
+            raise NonFiniteError(
                 f"{op}: argument '{name}' contains NaN ({int(nan.sum())} of {array.size} "
                 f"values, first at position {where}, shape {array.shape}); the "
                 f"'{reduction}' reduction would silently turn the whole loss into NaN")

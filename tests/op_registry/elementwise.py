@@ -35,7 +35,8 @@ def _div(rng):
 def _pow(rng):
     return [
         Sample((Diff(_positive(rng, (3, 4))), Diff(rng.standard_normal((3, 4)))), desc="tensors"),
-        Sample((Diff(_positive(rng, (2, 3))), Diff(rng.standard_normal((1, 3)))), desc="broadcast"),
+        Sample((Diff(_positive(rng, (2, 3))), Diff(rng.standard_normal((1, 3)))),
+               desc="broadcast"),
         Sample((Diff(rng.standard_normal((3, 4))), 2), desc="int-exponent"),
         Sample((Diff(_positive(rng, (4, 3)).T), 0.5), desc="noncontig"),
         Sample((Diff(rng.standard_normal((2, 3))), 0), desc="zero-exponent"),

@@ -10,8 +10,9 @@ compare outputs and gradients, and run a float64 gradient check.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

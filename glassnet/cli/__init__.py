@@ -1,0 +1,1 @@
+"""The ``glassnet`` command (also ``python -m glassnet``): train, evaluate, predict, data."""

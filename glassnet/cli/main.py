@@ -1,0 +1,41 @@
+"""Entry point of the ``glassnet`` command: one subcommand per file in this folder."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from glassnet.cli import data, evaluate, predict, train
+from glassnet.cli.errors import CommandError
+
+COMMANDS = {
+    "train": (train, "train a model and write a run folder (default: MNIST MLP 784-128-10)"),
+    "evaluate": (evaluate, "test accuracy and confusion matrix of a run"),
+    "predict": (predict, "classify a digit image with a trained MNIST run"),
+    "data": (data, "fetch and verify datasets"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="glassnet", description="glassnet: a glass-box "
+                                     "deep-learning library on NumPy")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (module, help_text) in COMMANDS.items():
+        module.add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command][0].run(args)
+    except CommandError as e:
+        print(f"glassnet {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"glassnet {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""Reading a run folder back: its config and its trained model."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from glassnet.cli.errors import CommandError
+
+
+def load_model(run_dir: str):
+    """(model, config) rebuilt from ``run_dir``'s config.json and model.safetensors."""
+    from glassnet import io, models
+
+    config_path = os.path.join(run_dir, "config.json")
+    weights_path = os.path.join(run_dir, "model.safetensors")
+    for path in (config_path, weights_path):
+        if not os.path.isfile(path):
+            raise CommandError(f"{run_dir!r} is not a finished glassnet run: {path} is missing")
+    try:
+        with open(config_path) as f:
+            config = json.load(f)
+        model = models.build(config)
+        model.load_state_dict(io.load(weights_path))
+    except (ValueError, KeyError, OSError, json.JSONDecodeError) as e:
+        raise CommandError(f"could not load the model of run {run_dir!r}: {e}") from None
+    model.eval()
+    return model, config

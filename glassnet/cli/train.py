@@ -1,0 +1,213 @@
+"""``glassnet train``: train a model and leave a run folder behind.
+
+The folder holds ``model.safetensors`` (weights; the model's config in its metadata),
+``checkpoint.safetensors`` (the last finished epoch, for resuming), ``config.json``,
+``metrics.json``, ``log.csv`` and PNG plots: learning curves, and for MNIST a confusion matrix
+and a grid of test digits with their predictions, for 2-D sets the decision boundary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+
+from glassnet.cli import datasets
+from glassnet.cli.errors import CommandError
+from glassnet.cli.options import hidden_sizes, non_negative_float, positive_float, positive_int
+
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
+SCHEDULES = ("none", "onecycle", "cosine", "step")
+
+# The documented default recipe (README, BENCHMARKS.md): the lectures' 784-128-10 ReLU MLP,
+# SGD with Nesterov momentum and a one-cycle schedule, which reaches 98% MNIST test
+# accuracy in a few seconds of training on a 2-core machine.
+DEFAULTS = {"dataset": "mnist", "hidden": "128", "activation": "relu", "optimizer": "sgd",
+            "lr": 0.1, "momentum": 0.9, "batch_size": 64, "epochs": 12, "schedule": "onecycle",
+            "weight_decay": 0.0, "seed": 0}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    d = DEFAULTS
+    parser.add_argument("--dataset", choices=datasets.DATASETS, default=d["dataset"])
+    parser.add_argument("--hidden", type=hidden_sizes, default=d["hidden"],
+                        help="hidden layer sizes, comma-separated (default: 128)")
+    parser.add_argument("--activation", default=d["activation"],
+                        choices=("relu", "tanh", "sigmoid", "leaky_relu", "elu", "gelu"))
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default=d["optimizer"])
+    parser.add_argument("--lr", type=positive_float("--lr"), default=d["lr"],
+                        help="(peak) learning rate")
+    parser.add_argument("--momentum", type=non_negative_float("--momentum"),
+                        default=d["momentum"], help="SGD/RMSprop momentum")
+    parser.add_argument("--weight-decay", type=non_negative_float("--weight-decay"),
+                        default=d["weight_decay"])
+    parser.add_argument("--schedule", choices=SCHEDULES, default=d["schedule"],
+                        help="learning-rate schedule (stepped per batch)")
+    parser.add_argument("--batch-size", type=positive_int("--batch-size"),
+                        default=d["batch_size"])
+    parser.add_argument("--epochs", type=positive_int("--epochs"), default=d["epochs"])
+    parser.add_argument("--seed", type=int, default=d["seed"])
+    parser.add_argument("--samples", type=positive_int("--samples"), default=1000,
+                        help="points in a toy dataset")
+    parser.add_argument("--out", default=None,
+                        help="run folder (default: runs/<dataset>-<time>); must not exist")
+    parser.add_argument("--data-root", default=None, help="where datasets are cached")
+    parser.add_argument("--quiet", action="store_true", help="no per-batch progress")
+
+
+def new_run_folder(out: str | None, dataset: str) -> str:
+    """A fresh folder: earlier runs are never overwritten."""
+    if out is None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        out = os.path.join("runs", f"{dataset}-{stamp}")
+        suffix = 1
+        while os.path.exists(out):
+            suffix += 1
+            out = os.path.join("runs", f"{dataset}-{stamp}-{suffix}")
+    elif os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)):
+        raise CommandError(f"--out {out!r} already exists and is not empty; choose a new "
+                           "folder so that earlier runs stay intact")
+    os.makedirs(out, exist_ok=True)
+    return out
+
+
+def make_optimizer(name: str, params, args):
+    from glassnet import optim
+
+    if name == "sgd":
+        return optim.SGD(params, lr=args.lr, momentum=args.momentum,
+                         nesterov=args.momentum > 0, weight_decay=args.weight_decay)
+    if name == "adam":
+        return optim.Adam(params, lr=args.lr, weight_decay=args.weight_decay)
+    if name == "adamw":
+        return optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay or 1e-2)
+    if name == "rmsprop":
+        return optim.RMSprop(params, lr=args.lr, momentum=args.momentum,
+                             weight_decay=args.weight_decay)
+    return optim.Adagrad(params, lr=args.lr, weight_decay=args.weight_decay)
+
+
+def make_schedule(name: str, optimizer, args, steps_per_epoch: int):
+    from glassnet.optim import lr_scheduler
+
+    total = args.epochs * steps_per_epoch
+    if name == "onecycle":
+        # Momentum is cycled against the learning rate where the optimizer has one.
+        has_momentum = args.optimizer in ("adam", "adamw") or (
+            args.optimizer in ("sgd", "rmsprop") and args.momentum > 0)
+        return lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=total,
+                                       cycle_momentum=has_momentum)
+    if name == "cosine":
+        return lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
+    if name == "step":
+        return lr_scheduler.StepLR(optimizer, step_size=max(1, total // 3), gamma=0.1)
+    return None
+
+
+def run(args) -> int:
+    import glassnet as gn
+    from glassnet import io, models, nn, train
+    from glassnet.data import DataLoader, TensorDataset
+
+    gn.manual_seed(args.seed)
+    try:
+        x_train, y_train, x_test, y_test, info = datasets.load(
+            args.dataset, args.seed, args.data_root, args.samples)
+    except (OSError, ValueError, RuntimeError) as e:
+        raise CommandError(f"train: could not load dataset {args.dataset!r}: {e}") from None
+    run_dir = new_run_folder(args.out, args.dataset)
+    config = {"model": "mlp", "in_features": info["in_features"], "hidden": args.hidden,
+              "out_features": info["classes"], "activation": args.activation,
+              "dataset": args.dataset, "optimizer": args.optimizer, "lr": args.lr,
+              "momentum": args.momentum, "weight_decay": args.weight_decay,
+              "schedule": args.schedule, "batch_size": args.batch_size, "epochs": args.epochs,
+              "seed": args.seed}
+    with open(os.path.join(run_dir, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+
+    model = models.build(config)
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = make_optimizer(args.optimizer, model.parameters(), args)
+    generator = np.random.default_rng(args.seed)
+    loader = DataLoader(TensorDataset(gn.from_numpy(x_train), gn.from_numpy(y_train)),
+                        batch_size=args.batch_size, shuffle=True, generator=generator)
+    test_data = (gn.from_numpy(x_test), gn.from_numpy(y_test))
+    schedule = make_schedule(args.schedule, optimizer, args, len(loader))
+    callbacks = [train.TerminateOnNaN(),
+                 train.ModelCheckpoint(os.path.join(run_dir, "checkpoint.safetensors")),
+                 train.CSVLogger(os.path.join(run_dir, "log.csv"))]
+    if schedule is not None:
+        callbacks.insert(0, train.LearningRateScheduler(schedule, per="batch"))
+
+    print(f"glassnet train: {args.dataset}, model {model_summary(config)}, "
+          f"{sum(p.numel() for p in model.parameters()):,} parameters, run folder {run_dir}")
+    trainer = train.Trainer(model, loss_fn, optimizer, metrics=["accuracy"])
+    start = time.perf_counter()
+    history = trainer.fit(loader, epochs=args.epochs, val_data=test_data,
+                          callbacks=callbacks, verbose=not args.quiet)
+    train_seconds = time.perf_counter() - start
+    if history.stop_reason:
+        kept = sorted(os.listdir(run_dir))
+        raise CommandError(f"train: stopped: {history.stop_reason}. Files already in "
+                           f"{run_dir} are kept: {', '.join(kept)}")
+
+    final = trainer.evaluate(test_data)
+    io.save(model, os.path.join(run_dir, "model.safetensors"), metadata={"config": config})
+    outputs = train.predict(model, x_test).data
+    predicted = outputs.argmax(axis=1)
+    report = {
+        "dataset": args.dataset, "test_accuracy": final["accuracy"], "test_loss": final["loss"],
+        "train_seconds": train_seconds, "epochs": len(history.epochs),
+        "history": history.history, "config": config,
+        "confusion_matrix": train.confusion_matrix(outputs, y_test, info["classes"]).tolist(),
+    }
+    with open(os.path.join(run_dir, "metrics.json"), "w") as f:
+        json.dump(report, f, indent=2)
+    plots = write_plots(run_dir, args.dataset, history.history, outputs, predicted,
+                        x_test, y_test, model)
+    print(f"\ntest accuracy {final['accuracy']:.2%}  test loss {final['loss']:.4f}  "
+          f"({train_seconds:.1f}s of training)")
+    print(f"wrote {run_dir}/: model.safetensors, checkpoint.safetensors, metrics.json, "
+          f"log.csv, {', '.join(os.path.basename(p) for p in plots)}")
+    return 0
+
+
+def model_summary(config: dict) -> str:
+    sizes = [config["in_features"], *config["hidden"], config["out_features"]]
+    return "-".join(map(str, sizes)) + f" ({config['activation']})"
+
+
+def write_plots(run_dir, dataset, history, outputs, predicted, x_test, y_test, model) -> list:
+    try:
+        from glassnet import viz
+    except ImportError:
+        return []
+    try:
+        plots = [viz.plot_curves(history, os.path.join(run_dir, "curves.png"),
+                                 title=f"{dataset}: loss and accuracy")]
+        if dataset == "mnist":
+            from glassnet import train
+
+            matrix = train.confusion_matrix(outputs, y_test, 10)
+            plots.append(viz.plot_confusion_matrix(
+                matrix, os.path.join(run_dir, "confusion_matrix.png")))
+            wrong = np.flatnonzero(predicted != y_test)[:8]
+            right = np.flatnonzero(predicted == y_test)[:32 - len(wrong)]
+            pick = np.sort(np.concatenate([right, wrong]))
+            plots.append(viz.plot_digit_predictions(
+                x_test[pick], predicted[pick], y_test[pick],
+                os.path.join(run_dir, "predictions.png")))
+        else:
+            from glassnet import train
+
+            plots.append(viz.plot_decision_boundary(
+                lambda pts: train.predict(model, pts).data, x_test, y_test,
+                os.path.join(run_dir, "decision_boundary.png"),
+                title=f"{dataset}: decision boundary (test points)"))
+    except ImportError as e:
+        print(f"(plots skipped: {e})")
+        return []
+    return plots

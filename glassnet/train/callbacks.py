@@ -1,0 +1,340 @@
+"""Callbacks: the only way to extend ``fit`` (as in Keras).
+
+A callback overrides any of the hooks below; ``self.trainer`` is the running Trainer (its
+model, optimizer, ``stop_training`` flag and ``global_step``). ``logs`` is a dict of numbers:
+per batch ``loss``, ``batch_size`` and the running metrics; per epoch the epoch's means and
+the validation results prefixed with ``val_``.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+
+class Callback:
+    """Base class: every hook does nothing."""
+
+    trainer = None
+
+    def set_trainer(self, trainer) -> None:
+        self.trainer = trainer
+
+    def on_train_begin(self, logs: dict) -> None: ...
+    def on_train_end(self, logs: dict) -> None: ...
+    def on_epoch_begin(self, epoch: int, logs: dict) -> None: ...
+    def on_epoch_end(self, epoch: int, logs: dict) -> None: ...
+    def on_batch_begin(self, step: int, logs: dict) -> None: ...
+    def on_batch_end(self, step: int, logs: dict) -> None: ...
+
+
+class CallbackList:
+    """Calls each hook on every callback, in order."""
+
+    def __init__(self, callbacks, trainer):
+        self.callbacks = list(callbacks)
+        for cb in self.callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(f"fit: callbacks must be Callback instances, got "
+                                f"{type(cb).__name__}")
+            cb.set_trainer(trainer)
+        # Only callbacks that override a per-batch hook are called per batch (hot loop).
+        self._batch_begin = [cb for cb in self.callbacks
+                             if type(cb).on_batch_begin is not Callback.on_batch_begin]
+        self._batch_end = [cb for cb in self.callbacks
+                           if type(cb).on_batch_end is not Callback.on_batch_end]
+
+    def on_train_begin(self, logs):
+        for cb in self.callbacks:
+            cb.on_train_begin(logs)
+
+    def on_train_end(self, logs):
+        for cb in self.callbacks:
+            cb.on_train_end(logs)
+
+    def on_epoch_begin(self, epoch, logs):
+        for cb in self.callbacks:
+            cb.on_epoch_begin(epoch, logs)
+
+    def on_epoch_end(self, epoch, logs):
+        for cb in self.callbacks:
+            cb.on_epoch_end(epoch, logs)
+
+    def on_batch_begin(self, step, logs):
+        for cb in self._batch_begin:
+            cb.on_batch_begin(step, logs)
+
+    def on_batch_end(self, step, logs):
+        for cb in self._batch_end:
+            cb.on_batch_end(step, logs)
+
+
+class History(Callback):
+    """Records every epoch's logs: ``history.history["val_loss"]`` is a list, one per epoch."""
+
+    def __init__(self):
+        self.history: dict[str, list] = {}
+        self.epochs: list[int] = []
+
+    def on_epoch_end(self, epoch, logs):
+        self.epochs.append(epoch)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+
+
+def _format_logs(logs: dict, keys=None) -> str:
+    items = [(k, v) for k, v in logs.items() if keys is None or k in keys]
+    return "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in items
+                     if k != "batch_size")
+
+
+class ProgressBar(Callback):
+    """Per-batch progress: loss, running accuracy, throughput and ETA.
+
+    Uses tqdm when it is installed and the stream is a terminal; otherwise prints plain lines
+    (a few per epoch and one at its end), which read well in logs and CI.
+    """
+
+    def __init__(self, stream=None, lines_per_epoch: int = 4, use_tqdm: bool | None = None):
+        self.stream = stream or sys.stderr
+        self.lines_per_epoch = lines_per_epoch
+        self.use_tqdm = use_tqdm
+        self._bar = None
+
+    def on_train_begin(self, logs):
+        if self.use_tqdm is None:
+            try:
+                import tqdm  # noqa: F401
+                self.use_tqdm = hasattr(self.stream, "isatty") and self.stream.isatty()
+            except ImportError:
+                self.use_tqdm = False
+
+    def on_epoch_begin(self, epoch, logs):
+        self.epoch, self.start, self.seen = epoch, time.perf_counter(), 0
+        self.total = self.trainer.steps_per_epoch
+        self.loss_sum, self.metric_sums = 0.0, {}
+        self.every = max(1, (self.total or 1) // max(self.lines_per_epoch, 1))
+        if self.use_tqdm:
+            from tqdm import tqdm
+            self._bar = tqdm(total=self.total, desc=f"epoch {epoch + 1}/{self.trainer.epochs}",
+                             file=self.stream, unit="batch", leave=True, dynamic_ncols=True)
+
+    def on_batch_end(self, step, logs):
+        n = logs.get("batch_size", 1)
+        self.seen += n
+        self.loss_sum += logs["loss"] * n
+        for key, value in logs.items():
+            if key not in ("loss", "batch_size"):
+                self.metric_sums[key] = self.metric_sums.get(key, 0.0) + value * n
+        batch_index = step - self.trainer.epoch_start_step + 1
+        elapsed = time.perf_counter() - self.start
+        rate = self.seen / elapsed if elapsed > 0 else 0.0
+        running = {"loss": self.loss_sum / self.seen}
+        running.update({k: v / self.seen for k, v in self.metric_sums.items()})
+        if self._bar is not None:
+            self._bar.update(1)
+            if batch_index % 10 == 0 or batch_index == self.total:
+                self._bar.set_postfix({**{k: f"{v:.4f}" for k, v in running.items()},
+                                       "samples/s": f"{rate:,.0f}"}, refresh=False)
+        elif self.total and batch_index % self.every == 0 and batch_index < self.total:
+            eta = (self.total - batch_index) * elapsed / batch_index
+            print(f"epoch {self.epoch + 1}/{self.trainer.epochs}  batch {batch_index}/"
+                  f"{self.total}  {_format_logs(running)}  {rate:,.0f} samples/s  "
+                  f"eta {eta:.1f}s", file=self.stream, flush=True)
+
+    def on_epoch_end(self, epoch, logs):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        elapsed = time.perf_counter() - self.start
+        print(f"epoch {epoch + 1}/{self.trainer.epochs}  {_format_logs(logs)}  "
+              f"({elapsed:.1f}s, {self.seen / max(elapsed, 1e-9):,.0f} samples/s)",
+              file=self.stream, flush=True)
+
+
+def _better(mode: str, monitor: str):
+    if mode == "auto":
+        mode = "max" if ("acc" in monitor or monitor.endswith("accuracy")) else "min"
+    if mode not in ("min", "max"):
+        raise ValueError(f"mode must be 'min', 'max' or 'auto', got {mode!r}")
+    return mode
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs;
+    optionally put back the best epoch's weights."""
+
+    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0,
+                 mode: str = "auto", restore_best_weights: bool = False):
+        self.monitor, self.min_delta, self.patience = monitor, abs(min_delta), patience
+        self.mode = _better(mode, monitor)
+        self.restore_best_weights = restore_best_weights
+
+    def on_train_begin(self, logs):
+        self.best, self.wait, self.best_weights, self.stopped_epoch = None, 0, None, None
+
+    def _improved(self, value: float) -> bool:
+        if self.best is None:
+            return True
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_epoch_end(self, epoch, logs):
+        if self.monitor not in logs:
+            raise KeyError(f"EarlyStopping: monitored value '{self.monitor}' is not in the "
+                           f"epoch logs (available: {sorted(logs)})")
+        value = logs[self.monitor]
+        if self._improved(value):
+            self.best, self.wait = value, 0
+            if self.restore_best_weights:
+                self.best_weights = {k: v.data.copy()
+                                     for k, v in self.trainer.model.state_dict().items()}
+            return
+        self.wait += 1
+        if self.wait >= self.patience:  # Keras: patience epochs without improvement
+            self.stopped_epoch = epoch
+            self.trainer.stop_training = True
+            if self.restore_best_weights and self.best_weights is not None:
+                self.trainer.model.load_state_dict(self.best_weights)
+
+
+class ModelCheckpoint(Callback):
+    """Save a training checkpoint after each epoch (or only when ``monitor`` improves).
+
+    ``filepath`` may contain ``{epoch}`` (1-based) and any log key, e.g.
+    ``"ckpt-{epoch:02d}-{val_accuracy:.4f}.safetensors"``. Writes are atomic, so an
+    interrupted save leaves the previous checkpoint intact. With ``save_weights_only`` the
+    file holds the weights alone (``glassnet.load`` reads it); otherwise it also holds the
+    optimizer, random generator and data position for an exact resume.
+    """
+
+    def __init__(self, filepath: str, monitor: str = "val_loss", save_best_only: bool = False,
+                 mode: str = "auto", save_weights_only: bool = False):
+        self.filepath, self.monitor = filepath, monitor
+        self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
+        self.mode = _better(mode, monitor)
+        self.best = None
+        self.last_saved: str | None = None
+
+    def on_epoch_end(self, epoch, logs):
+        if self.trainer.stop_reason or not all(
+                math.isfinite(v) for v in logs.values() if isinstance(v, float)):
+            return  # a halted or diverged epoch must not replace a good checkpoint
+        if self.save_best_only:
+            value = logs.get(self.monitor)
+            if value is None:
+                raise KeyError(f"ModelCheckpoint: monitored value '{self.monitor}' is not in "
+                               f"the epoch logs (available: {sorted(logs)})")
+            if self.best is not None and not (
+                    value < self.best if self.mode == "min" else value > self.best):
+                return
+            self.best = value
+        path = self.filepath.format(epoch=epoch + 1, **logs)
+        if self.save_weights_only:
+            from glassnet.io import save
+            save(self.trainer.model, path, metadata={"epoch": epoch + 1, "logs": logs})
+        else:
+            self.trainer.save_checkpoint(path, epoch_finished=epoch)
+        self.last_saved = path
+
+
+class LearningRateScheduler(Callback):
+    """Drive the learning rate from a scheduler of ``glassnet.optim.lr_scheduler``, stepped
+    once per epoch (default) or per batch, or from ``schedule(epoch, lr) -> lr``.
+
+    ``ReduceLROnPlateau`` is stepped with the epoch's ``monitor`` value.
+    """
+
+    def __init__(self, schedule, per: str = "epoch", monitor: str = "val_loss"):
+        if per not in ("epoch", "batch"):
+            raise ValueError(f"LearningRateScheduler: per must be 'epoch' or 'batch', got {per!r}")
+        self.schedule, self.per, self.monitor = schedule, per, monitor
+
+    def _is_plateau(self) -> bool:
+        return type(self.schedule).__name__ == "ReduceLROnPlateau"
+
+    def on_epoch_begin(self, epoch, logs):
+        if callable(self.schedule) and not hasattr(self.schedule, "step"):
+            for group in self.trainer.optimizer.param_groups:
+                group["lr"] = float(self.schedule(epoch, group["lr"]))
+
+    def on_batch_end(self, step, logs):
+        if self.per == "batch" and hasattr(self.schedule, "step") and not self._is_plateau():
+            self.schedule.step()
+
+    def on_epoch_end(self, epoch, logs):
+        logs["lr"] = self.trainer.optimizer.param_groups[0]["lr"]
+        if not hasattr(self.schedule, "step"):
+            return
+        if self._is_plateau():
+            self.schedule.step(logs[self.monitor])
+        elif self.per == "epoch":
+            self.schedule.step()
+
+
+class TerminateOnNaN(Callback):
+    """Stop training at the first non-finite loss, naming the step and the first parameter
+    (or gradient) that became non-finite; the reason is kept in ``trainer.stop_reason``."""
+
+    def on_batch_end(self, step, logs):
+        loss = logs["loss"]
+        if math.isfinite(loss):
+            return
+        culprit = None
+        largest, largest_name = 0.0, None
+        for name, p in self.trainer.model.named_parameters():
+            if not np.isfinite(p.data).all():
+                culprit = f"parameter '{name}'"
+                break
+            if p.grad is not None and not np.isfinite(p.grad.data).all():
+                culprit = f"the gradient of parameter '{name}'"
+                break
+            peak = float(np.abs(p.data).max()) if p.data.size else 0.0
+            if peak > largest:
+                largest, largest_name = peak, name
+        if culprit is None:
+            culprit = (f"the model's output; every parameter is finite, the largest |value| "
+                       f"is {largest:.3g} (in '{largest_name}'), so the forward pass "
+                       "overflowed: try a smaller learning rate")
+        epoch = self.trainer.epoch + 1
+        self.trainer.stop_reason = (
+            f"TerminateOnNaN: loss became {loss} at step {step + 1} (epoch {epoch}); first "
+            f"non-finite: {culprit}")
+        self.trainer.stop_training = True
+        print(self.trainer.stop_reason, file=sys.stderr)
+
+
+class CSVLogger(Callback):
+    """Append one CSV row of epoch logs per epoch to ``filename`` (flushed each epoch)."""
+
+    def __init__(self, filename: str, separator: str = ",", append: bool = False):
+        self.filename, self.separator, self.append = filename, separator, append
+        self.keys = None
+
+    def on_train_begin(self, logs):
+        exists = self.append and os.path.exists(self.filename)
+        folder = os.path.dirname(os.path.abspath(self.filename))
+        os.makedirs(folder, exist_ok=True)
+        self.file = open(self.filename, "a" if self.append else "w", newline="")
+        self.writer = None
+        self.keys = None
+        self._has_header = exists
+
+    def on_epoch_end(self, epoch, logs):
+        if self.writer is None:
+            self.keys = ["epoch", *sorted(logs)]
+            self.writer = csv.DictWriter(self.file, fieldnames=self.keys,
+                                         delimiter=self.separator, extrasaction="ignore")
+            if not self._has_header:
+                self.writer.writeheader()
+        self.writer.writerow({"epoch": epoch + 1, **logs})
+        self.file.flush()
+
+    def on_train_end(self, logs):
+        self.file.close()

@@ -1,0 +1,224 @@
+"""``Trainer``: the training loop, with ``fit``, ``evaluate`` and ``predict``.
+
+    trainer = Trainer(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
+                      metrics=["accuracy"])
+    history = trainer.fit(train_loader, epochs=5, val_data=test_loader,
+                          callbacks=[EarlyStopping(patience=2)])
+
+One training step (``train_step``) is: forward, loss, backward, optimizer step — the same four
+lines a PyTorch user writes. ``fit`` repeats it over the epochs and calls the callbacks, which
+are the only extension point (progress bar, History, early stopping, checkpoints, schedules).
+The module-level ``fit``/``evaluate``/``predict`` functions build a Trainer and call it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet.autograd.grad_mode import no_grad
+from glassnet.ops._util import NonFiniteError
+from glassnet.tensor import Tensor
+from glassnet.train import metrics as metrics_lib
+from glassnet.train.callbacks import Callback, CallbackList, History, ProgressBar
+
+
+def as_loader(data, batch_size: int, shuffle: bool):
+    """A DataLoader for ``data``: a DataLoader as is, a Dataset, or a tuple (X, y) of
+    arrays or Tensors."""
+    from glassnet.data import DataLoader, Dataset, TensorDataset
+
+    if isinstance(data, DataLoader):
+        return data
+    if isinstance(data, Dataset):
+        return DataLoader(data, batch_size=batch_size, shuffle=shuffle)
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        x, y = (d if isinstance(d, Tensor) else Tensor(np.asarray(d)) for d in data)
+        return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=shuffle)
+    raise TypeError(f"fit: data must be a DataLoader, a Dataset or a tuple (inputs, targets), "
+                    f"got {type(data).__name__}")
+
+
+class Trainer:
+    """Trains ``model`` to minimise ``loss_fn`` with ``optimizer``.
+
+    Attributes callbacks may read or set: ``model``, ``optimizer``, ``epoch`` (0-based),
+    ``epochs``, ``global_step``, ``steps_per_epoch``, ``stop_training``, ``stop_reason``.
+    """
+
+    def __init__(self, model, loss_fn, optimizer, metrics=("accuracy",)):
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.metrics = [metrics_lib.get_metric(m) for m in (metrics or ())]
+        self.epoch, self.epochs, self.global_step = 0, 0, 0
+        self.epoch_start_step, self.steps_per_epoch = 0, None
+        self.stop_training, self.stop_reason = False, None
+        self.train_loader = None
+
+    # ------------------------------------------------------------------ one step
+    def train_step(self, x: Tensor, y: Tensor) -> dict:
+        """Forward, loss, backward, update. Returns the batch's logs (loss and metrics)."""
+        output = self.model(x)
+        loss = self.loss_fn(output, y)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        logs = {"loss": loss.item(), "batch_size": x.shape[0]}
+        for name, fn in self.metrics:
+            logs[name] = fn(output.data, y.data)
+        return logs
+
+    def eval_step(self, x: Tensor, y: Tensor) -> tuple:
+        with no_grad():
+            output = self.model(x)
+            loss = self.loss_fn(output, y)
+        return output, loss.item()
+
+    # ------------------------------------------------------------------ loops
+    def fit(self, train_data, epochs: int = 1, val_data=None, batch_size: int = 32,
+            shuffle: bool = True, callbacks=(), verbose: bool = True, initial_epoch: int = 0,
+            resume_from: str | None = None) -> History:
+        """Train for ``epochs`` epochs; returns the History (per-epoch logs).
+
+        ``resume_from`` is a training checkpoint written by ModelCheckpoint or
+        ``save_checkpoint``: weights, optimizer, random generator and data position are
+        restored and training continues exactly where it stopped.
+        """
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+            raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")
+        loader = as_loader(train_data, batch_size, shuffle)
+        val_loader = None if val_data is None else as_loader(val_data, 1024, False)
+        history = History()
+        extra = [ProgressBar()] if verbose else []
+        cbs = CallbackList([*callbacks, *extra, history], self)
+        self.train_loader, self.epochs = loader, epochs
+        self.stop_training, self.stop_reason = False, None
+        self.steps_per_epoch = len(loader)
+        skip_batches = 0
+        if resume_from is not None:
+            info = self.load_checkpoint(resume_from)
+            initial_epoch, skip_batches = info["epoch"], info["batch"]
+            self.global_step = info["step"]
+            if info["loader_state"] is not None:
+                loader.load_state_dict(info["loader_state"])
+        cbs.on_train_begin({})
+        try:
+            for epoch in range(initial_epoch, epochs):
+                self.epoch, self.epoch_start_step = epoch, self.global_step - skip_batches
+                self.model.train()
+                cbs.on_epoch_begin(epoch, {})
+                totals, seen = {}, 0
+                skip_batches = 0  # a resumed loader continues its epoch by itself
+                for x, y in loader:
+                    cbs.on_batch_begin(self.global_step, {})
+                    try:
+                        logs = self.train_step(x, y)
+                    except NonFiniteError as error:
+                        # The loss refused a NaN input: report a NaN loss to the callbacks
+                        # (TerminateOnNaN names the culprit and stops); if none stops
+                        # training, continuing would only spread NaN, so the error stands.
+                        cbs.on_batch_end(self.global_step, {"loss": float("nan"),
+                                                            "batch_size": x.shape[0]})
+                        if not self.stop_training:
+                            raise
+                        self.stop_reason = self.stop_reason or str(error)
+                        break
+                    n = logs["batch_size"]
+                    seen += n
+                    for key, value in logs.items():
+                        if key != "batch_size":
+                            totals[key] = totals.get(key, 0.0) + value * n
+                    self.global_step += 1  # counted before the hooks: a checkpoint saved
+                    cbs.on_batch_end(self.global_step - 1, logs)  # there includes this step
+                    if self.stop_training:
+                        break
+                epoch_logs = {k: v / max(seen, 1) for k, v in totals.items()}
+                if val_loader is not None and not self.stop_training:
+                    epoch_logs.update({f"val_{k}": v
+                                       for k, v in self.evaluate(val_loader).items()})
+                cbs.on_epoch_end(epoch, epoch_logs)
+                if self.stop_training:
+                    break
+        finally:
+            cbs.on_train_end({})
+        history.stop_reason = self.stop_reason
+        return history
+
+    def evaluate(self, data, batch_size: int = 1024) -> dict:
+        """Mean loss and metrics over ``data`` in eval mode, without a graph."""
+        loader = as_loader(data, batch_size, False)
+        was_training = self.model.training
+        self.model.eval()
+        totals, seen = {"loss": 0.0}, 0
+        try:
+            for x, y in loader:
+                output, loss = self.eval_step(x, y)
+                n = x.shape[0]
+                seen += n
+                totals["loss"] += loss * n
+                for name, fn in self.metrics:
+                    totals[name] = totals.get(name, 0.0) + fn(output.data, y.data) * n
+        finally:
+            self.model.train(was_training)
+        return {k: v / max(seen, 1) for k, v in totals.items()}
+
+    def predict(self, data, batch_size: int = 1024) -> Tensor:
+        """The model's outputs for every sample of ``data`` (inputs, or (inputs, targets))."""
+        return predict(self.model, data, batch_size)
+
+    # ------------------------------------------------------------------ checkpoints
+    def save_checkpoint(self, path: str, epoch_finished: int | None = None) -> None:
+        """A checkpoint to resume from, after a finished epoch or mid-epoch: weights,
+        optimizer, random generator, and the loader's position (so the remaining batches,
+        and the next epochs' shuffles, are the ones an uninterrupted run would see)."""
+        from glassnet.io import save_checkpoint
+
+        if epoch_finished is not None:
+            epoch, batch = epoch_finished + 1, 0
+        else:
+            epoch, batch = self.epoch, self.global_step - self.epoch_start_step
+        loader_state = self.train_loader.state_dict() if self.train_loader else None
+        save_checkpoint(path, self.model, self.optimizer, epoch=epoch, step=self.global_step,
+                        loader_state=loader_state, extra={"batch": batch})
+
+    def load_checkpoint(self, path: str) -> dict:
+        """Restore model, optimizer and random generator; returns the checkpoint's info
+        (epoch, step, batch within the epoch, loader_state)."""
+        from glassnet.io import load_checkpoint
+
+        info = load_checkpoint(path, self.model, self.optimizer)
+        info["batch"] = info["extra"].get("batch", 0)
+        return info
+
+
+def fit(model, loss_fn, optimizer, train_data, epochs: int = 1, val_data=None,
+        batch_size: int = 32, shuffle: bool = True, callbacks=(), metrics=("accuracy",),
+        verbose: bool = True, resume_from: str | None = None) -> History:
+    """Train ``model``; see ``Trainer.fit``. Returns the History."""
+    trainer = Trainer(model, loss_fn, optimizer, metrics)
+    return trainer.fit(train_data, epochs, val_data, batch_size, shuffle, callbacks, verbose,
+                       resume_from=resume_from)
+
+
+def evaluate(model, loss_fn, data, metrics=("accuracy",), batch_size: int = 1024) -> dict:
+    """Mean loss and metrics of ``model`` on ``data``."""
+    return Trainer(model, loss_fn, None, metrics).evaluate(data, batch_size)
+
+
+def predict(model, data, batch_size: int = 1024) -> Tensor:
+    """The outputs of ``model`` for ``data`` (a Tensor/array of inputs, a Dataset, a loader
+    or a tuple whose first item is the inputs), concatenated over batches."""
+    if isinstance(data, (Tensor, np.ndarray)):
+        x = data.data if isinstance(data, Tensor) else np.asarray(data)
+        batches = (Tensor(x[i:i + batch_size]) for i in range(0, len(x), batch_size))
+    else:
+        batches = (batch[0] for batch in as_loader(data, batch_size, False))
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            outputs = [model(x).data for x in batches]
+    finally:
+        model.train(was_training)
+    return Tensor(np.concatenate(outputs) if outputs else np.zeros((0,), np.float32))
+
+
+__all__ = ["Trainer", "fit", "evaluate", "predict", "Callback"]

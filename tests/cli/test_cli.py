@@ -1,0 +1,124 @@
+"""The glassnet command: run folders, plots, evaluate/predict, and bad input that exits
+non-zero with a clear message and leaves earlier files intact."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from glassnet.cli.main import main
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def train_toy(tmp_path, name="run", *extra):
+    out = tmp_path / name
+    code = main(["train", "--dataset", "circles", "--hidden", "16", "--optimizer", "adam",
+                 "--lr", "0.02", "--epochs", "15", "--batch-size", "32", "--quiet",
+                 "--out", str(out), *extra])
+    return code, out
+
+
+def test_train_on_a_toy_set_writes_a_complete_run_folder(tmp_path, capsys):
+    code, out = train_toy(tmp_path)
+    assert code == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"model.safetensors", "checkpoint.safetensors", "config.json", "metrics.json",
+            "log.csv", "curves.png", "decision_boundary.png"} <= names
+    for plot in ("curves.png", "decision_boundary.png"):
+        assert (out / plot).read_bytes()[:8] == PNG
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["test_accuracy"] > 0.9 and len(metrics["history"]["val_loss"]) == 15
+    assert "test accuracy" in capsys.readouterr().out
+
+
+def test_mnist_train_evaluate_predict(tmp_path, capsys):
+    out = tmp_path / "mnist"
+    assert main(["train", "--epochs", "1", "--quiet", "--out", str(out)]) == 0
+    for plot in ("curves.png", "confusion_matrix.png", "predictions.png"):
+        assert (out / plot).read_bytes()[:8] == PNG
+    assert json.loads((out / "metrics.json").read_text())["test_accuracy"] > 0.93
+    assert main(["evaluate", str(out)]) == 0
+    assert "test accuracy" in capsys.readouterr().out
+
+    from PIL import Image
+
+    from glassnet.data import MNIST
+
+    test = MNIST(train=False)
+    # A large, inverted (black ink on white) rendering of a test digit: predict must
+    # bring it back to MNIST's 28x28 white-on-black form.
+    path = tmp_path / "digit.png"
+    Image.fromarray(255 - test.data[0]).resize((120, 120)).save(path)
+    capsys.readouterr()
+    assert main(["predict", str(out), str(path)]) == 0
+    assert f"Predicted: {int(test.targets[0])}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--hidden", "128,abc"], "hidden layer size 'abc' is not a positive integer"),
+    (["--lr", "-1"], "--lr must be a finite number > 0, got '-1'"),
+    (["--lr", "nan"], "--lr must be a finite number > 0, got 'nan'"),
+    (["--epochs", "0"], "--epochs must be > 0"),
+])
+def test_bad_options_exit_non_zero_with_a_clear_message(args, message):
+    result = subprocess.run([sys.executable, "-m", "glassnet", "train", *args],
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_an_existing_run_folder_is_never_overwritten(tmp_path, capsys):
+    code, out = train_toy(tmp_path)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    code, _ = train_toy(tmp_path)
+    assert code == 1
+    assert "already exists and is not empty" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_loss_turning_nan_exits_non_zero_and_keeps_written_files(tmp_path, capsys):
+    code, out = train_toy(tmp_path, "nan", "--optimizer", "sgd", "--lr", "1e30")
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "TerminateOnNaN: loss became nan at step" in err
+    assert "config.json" in err and (out / "config.json").exists()
+    assert not (out / "model.safetensors").exists()
+
+
+def test_a_corrupt_model_file_is_reported_and_left_alone(tmp_path, capsys):
+    code, out = train_toy(tmp_path)
+    weights = out / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:60])
+    assert main(["evaluate", str(out)]) == 1
+    assert "is not a valid safetensors file" in capsys.readouterr().err
+    assert len(weights.read_bytes()) == 60
+
+
+def test_predict_refuses_a_file_that_is_not_an_image(tmp_path, capsys):
+    out = tmp_path / "mnist"
+    (out).mkdir()
+    bogus = tmp_path / "notes.png"
+    bogus.write_text("not an image")
+    assert main(["train", "--epochs", "1", "--quiet", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(out), str(bogus)]) == 1
+    assert "is not an image file" in capsys.readouterr().err
+
+
+def test_digit_preparation_centres_and_scales_like_mnist():
+    from glassnet.data.digits import prepare_digit
+
+    canvas = np.ones((200, 100))  # white paper, a dark vertical bar off to one side
+    canvas[20:180, 70:85] = 0.0
+    digit = prepare_digit(canvas)
+    assert digit.shape == (28, 28) and digit.dtype == np.float32
+    rows, cols = np.nonzero(digit > 0.5)
+    assert rows.max() - rows.min() + 1 <= 21  # fits MNIST's 20-pixel box
+    ys, xs = np.indices(digit.shape)
+    assert abs((ys * digit).sum() / digit.sum() - 13.5) <= 1
+    assert abs((xs * digit).sum() / digit.sum() - 13.5) <= 1
+    with pytest.raises(ValueError, match="blank"):
+        prepare_digit(np.ones((50, 50)))

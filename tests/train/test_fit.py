@@ -1,0 +1,166 @@
+"""fit / evaluate / predict on small problems, metrics, and every callback."""
+
+import csv
+import io
+
+import numpy as np
+import pytest
+import torch
+
+import glassnet as gn
+from glassnet import nn, optim, train
+from glassnet.data import DataLoader, TensorDataset, toy
+
+
+def blobs_problem(seed=0):
+    X, y = toy.make_blobs(400, seed=seed)
+    return gn.tensor(X), gn.tensor(y)
+
+
+def small_model():
+    gn.manual_seed(0)
+    return nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 2))
+
+
+def test_fit_learns_separable_blobs_and_history_records_epochs():
+    X, y = blobs_problem()
+    model = small_model()
+    history = train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
+                        (X, y), epochs=5, val_data=(X, y), batch_size=32, verbose=False)
+    assert history.epochs == [0, 1, 2, 3, 4]
+    assert len(history.history["loss"]) == 5 and "val_accuracy" in history.history
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    results = train.evaluate(model, nn.CrossEntropyLoss(), (X, y))
+    assert results["accuracy"] > 0.95
+    assert train.predict(model, X).shape == (400, 2)
+
+
+def test_fit_matches_a_pytorch_training_loop_step_for_step():
+    X, y = blobs_problem()
+    model = small_model()
+    twin = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.Tanh(), torch.nn.Linear(16, 2))
+    twin.load_state_dict({k: torch.from_numpy(v.data.copy())
+                          for k, v in model.state_dict().items()})
+    train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1, momentum=0.9),
+              DataLoader(TensorDataset(X, y), batch_size=50), epochs=2, verbose=False)
+    opt = torch.optim.SGD(twin.parameters(), lr=0.1, momentum=0.9)
+    tx, ty = torch.from_numpy(X.data), torch.from_numpy(y.data)
+    for _ in range(2):
+        for i in range(0, 400, 50):
+            loss = torch.nn.functional.cross_entropy(twin(tx[i:i + 50]), ty[i:i + 50])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    for k, v in model.state_dict().items():
+        np.testing.assert_allclose(v.data, twin.state_dict()[k].numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_metrics():
+    logits = np.array([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [1.0, 0.0, 2.0], [0.0, 1.0, 0.5]])
+    y = np.array([0, 1, 1, 2])
+    assert train.accuracy(logits, y) == 0.5
+    assert train.top_k_accuracy(logits, y, k=2) == 0.75
+    matrix = train.confusion_matrix(logits, y, 3)
+    assert matrix.tolist() == [[1, 0, 0], [0, 1, 1], [0, 1, 0]]
+    assert train.mse(np.array([1.0, 2.0]), np.array([0.0, 0.0])) == 2.5
+    assert train.mae(np.array([1.0, -2.0]), np.array([0.0, 0.0])) == 1.5
+    with pytest.raises(ValueError, match="3 predictions but 2 targets"):
+        train.accuracy(logits[:3], y[:2])
+
+
+def test_early_stopping_stops_and_restores_best_weights():
+    X, y = blobs_problem()
+    model = small_model()
+    calls = []
+
+    class FakeValidation(train.Callback):
+        """Feeds EarlyStopping a validation loss that gets worse after epoch 1."""
+
+        def on_epoch_end(self, epoch, logs):
+            logs["val_loss"] = [1.0, 0.5, 0.6, 0.7, 0.8, 0.9][epoch]
+            calls.append(epoch)
+            if epoch == 1:
+                self.best = {k: v.data.copy() for k, v in self.trainer.model.state_dict().items()}
+
+    fake = FakeValidation()
+    stopper = train.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
+    train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y),
+              epochs=6, callbacks=[fake, stopper], verbose=False)
+    assert calls == [0, 1, 2, 3] and stopper.stopped_epoch == 3
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v.data, fake.best[k])
+
+
+def test_terminate_on_nan_names_the_step_and_the_parameter():
+    X, y = blobs_problem()
+    model = small_model()
+
+    class Poison(train.Callback):
+        def on_batch_end(self, step, logs):
+            if step == 2:
+                with gn.no_grad():
+                    self.trainer.model[2].weight.data[0, 0] = np.nan
+
+    history = train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
+                        (X, y), epochs=2, batch_size=32,
+                        callbacks=[Poison(), train.TerminateOnNaN()], verbose=False)
+    assert history.stop_reason.startswith("TerminateOnNaN: loss became nan at step 4")
+    assert "parameter '2.weight'" in history.stop_reason
+
+
+def test_nan_loss_without_terminate_on_nan_raises():
+    X, y = blobs_problem()
+    model = small_model()
+    with gn.no_grad():
+        model[0].weight.data[:] = np.nan
+    with pytest.raises(ValueError, match="cross_entropy: argument 'input' contains NaN"):
+        train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
+                  (X, y), epochs=1, verbose=False)
+
+
+def test_csv_logger_and_learning_rate_scheduler(tmp_path):
+    X, y = blobs_problem()
+    model = small_model()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    schedule = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    path = tmp_path / "log.csv"
+    train.fit(model, nn.CrossEntropyLoss(), opt, (X, y), epochs=3, verbose=False,
+              callbacks=[train.LearningRateScheduler(schedule), train.CSVLogger(str(path))])
+    rows = list(csv.DictReader(open(path)))
+    assert [r["epoch"] for r in rows] == ["1", "2", "3"]
+    assert [float(r["lr"]) for r in rows] == [0.1, 0.05, 0.025]
+    assert opt.param_groups[0]["lr"] == 0.0125
+
+
+def test_model_checkpoint_saves_best_only(tmp_path):
+    X, y = blobs_problem()
+    model = small_model()
+    ckpt = train.ModelCheckpoint(str(tmp_path / "best-{epoch}.safetensors"),
+                                 monitor="val_accuracy", save_best_only=True,
+                                 save_weights_only=True)
+    train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y),
+              epochs=3, val_data=(X, y), callbacks=[ckpt], verbose=False)
+    saved = sorted(p.name for p in tmp_path.iterdir())
+    assert saved and ckpt.last_saved.endswith(saved[-1])
+    state = gn.load(ckpt.last_saved)
+    assert list(state) == list(model.state_dict())
+
+
+def test_progress_bar_prints_plain_lines_when_not_a_terminal():
+    X, y = blobs_problem()
+    model = small_model()
+    stream = io.StringIO()
+    train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y),
+              epochs=1, batch_size=20, verbose=False, callbacks=[train.ProgressBar(stream)])
+    text = stream.getvalue()
+    assert "epoch 1/1  batch 5/20" in text and "samples/s" in text and "eta" in text
+    assert "epoch 1/1  loss" in text and "accuracy" in text
+
+
+def test_fit_rejects_bad_arguments():
+    model = small_model()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match="DataLoader, a Dataset or a tuple"):
+        train.fit(model, nn.CrossEntropyLoss(), opt, "data.csv", verbose=False)
+    with pytest.raises(ValueError, match="epochs must be a non-negative int"):
+        train.fit(model, nn.CrossEntropyLoss(), opt, blobs_problem(), epochs=-1)
