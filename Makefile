@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine:
-#   make run    create .venv, install glassnet, run the main example
-#   make test   create .venv, install glassnet with its test extras, run lint and the tests
+#   make run    create .venv, install glassnet, fetch MNIST, train the default MLP, report
+#   make test   create .venv, install glassnet with its test extras, lint, run the tests
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -14,7 +14,7 @@ $(PY):
 
 $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e .
+	$(PY) -m pip install -q -e ".[cli]"
 	touch $@
 
 $(TEST_STAMP): $(STAMP)
@@ -22,16 +22,19 @@ $(TEST_STAMP): $(STAMP)
 	touch $@
 
 run: $(STAMP)
-	$(PY) examples/xor_mlp.py
+	$(VENV)/bin/glassnet train
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check glassnet tests benchmarks examples
 
+# pytest exits 5 when it collects no test; make passes that on as a failure.
 test: $(TEST_STAMP) lint
 	$(PY) -m pytest
 
 bench: $(TEST_STAMP)
 	$(PY) benchmarks/mlp_step.py
+	$(PY) benchmarks/mnist_mlp.py
+	$(PY) benchmarks/train_process.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
