@@ -62,13 +62,20 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
         dtype = backend.get_default_dtype() if is_float else np.int64
-    return Tensor(np.arange(start, end, step, dtype=np.dtype(dtype)), requires_grad)
+    # Computed in float64 and then cast, so a float32 range does not accumulate rounding
+    # error (np.arange in float32 drifts: -0.39999998 where PyTorch gives -0.4).
+    dtype = np.dtype(dtype)
+    work = np.float64 if dtype.kind == "f" else dtype
+    return Tensor(np.arange(start, end, step, dtype=work).astype(dtype), requires_grad)
 
 
 def rand(*size, dtype=None, requires_grad: bool = False) -> Tensor:
     """Uniform samples from [0, 1), drawn from the seeded library generator."""
     gen = random.default_generator()
-    data = gen.random(_size("rand", size), dtype=np.float64).astype(_float_dtype(dtype))
+    dtype = _float_dtype(dtype)
+    # Drawn in the target precision: float64 draws cast to float32 could round up to 1.0.
+    draw_dtype = np.float32 if dtype == np.float32 else np.float64
+    data = gen.random(_size("rand", size), dtype=draw_dtype).astype(dtype, copy=False)
     return Tensor(data, requires_grad)
 
 

@@ -29,7 +29,11 @@ def _as_array(data, dtype=None) -> np.ndarray:
     elif isinstance(data, np.generic):
         array = np.asarray(data)
     else:
-        array = np.array(data)
+        try:
+            array = np.array(data)
+        except ValueError as e:
+            raise ValueError(f"tensor: data must be rectangular (every row the same length); "
+                             f"NumPy says: {e}") from None
         if array.dtype.kind == "f":
             array = array.astype(backend.get_default_dtype())
         elif array.dtype.kind in "iu":
@@ -53,7 +57,8 @@ class Tensor:
         grad_fn: the node that produced this tensor (None for leaves).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_retains_grad", "_version",
+                 "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
@@ -61,6 +66,7 @@ class Tensor:
         self.grad = None
         self.grad_fn = None
         self._retains_grad = False
+        self._version = 0  # bumped by in-place changes; backward refuses stale saved values
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -74,6 +80,7 @@ class Tensor:
         t.requires_grad = requires_grad
         t.grad_fn = grad_fn
         t._retains_grad = False
+        t._version = 0
         return t
 
     # ----------------------------------------------------------------- properties
@@ -357,6 +364,10 @@ class Tensor:
     def ge(self, other):
         return self.__ge__(other)
 
+    def where(self, condition, other) -> Tensor:
+        """``self`` where ``condition`` holds, else ``other`` (PyTorch's Tensor.where)."""
+        return F.where(condition, self, other)
+
     def __invert__(self):
         if self.dtype.kind != "b":
             raise TypeError(f"~: only bool tensors can be inverted, got dtype {self.dtype}")
@@ -369,34 +380,52 @@ class Tensor:
         return _compare(np.logical_or, self, other)
 
     # ----------------------------------------------------------------- in-place (no graph)
+    # In-place changes record no graph. They are refused on a leaf that requires grad while
+    # grad mode is on (as in PyTorch: wrap optimizer updates in no_grad()), and on tensors
+    # inside a graph; each change bumps ``_version`` so that a backward pass that saved this
+    # tensor's old values refuses to run instead of returning wrong gradients.
     def zero_(self) -> Tensor:
-        self._check_inplace("zero_")
-        self.data[...] = 0
-        return self
+        return self._write("zero_", 0)
 
     def fill_(self, value) -> Tensor:
-        self._check_inplace("fill_")
-        self.data[...] = value
-        return self
+        return self._write("fill_", value.data if isinstance(value, Tensor) else value)
 
     def copy_(self, src) -> Tensor:
-        self._check_inplace("copy_")
-        src = src.data if isinstance(src, Tensor) else np.asarray(src)
-        try:
-            self.data[...] = src
-        except ValueError:
+        return self._write("copy_", src.data if isinstance(src, Tensor) else np.asarray(src))
+
+    def __iadd__(self, other):
+        return self._write("+=", F.add(self.detach(), _detached(other)).data)
+
+    def __isub__(self, other):
+        return self._write("-=", F.sub(self.detach(), _detached(other)).data)
+
+    def __imul__(self, other):
+        return self._write("*=", F.mul(self.detach(), _detached(other)).data)
+
+    def __itruediv__(self, other):
+        return self._write("/=", F.div(self.detach(), _detached(other)).data)
+
+    def _write(self, op: str, values) -> Tensor:
+        if grad_mode.is_grad_enabled() and self.requires_grad:
+            where = ("a leaf tensor that requires grad" if self.grad_fn is None
+                     else "a tensor that is part of a graph")
             raise RuntimeError(
-                f"copy_: source of shape {np.shape(src)} cannot be copied into a tensor of "
-                f"shape {self.shape}"
-            ) from None
+                f"{op}: {where} is being changed in place; wrap the update in no_grad() "
+                "(or write x = x + y to record it in the graph)")
+        if not self.data.flags.writeable:
+            raise RuntimeError(f"{op}: this tensor is a read-only view (e.g. from expand); "
+                               "clone() it before changing it in place")
+        shape = np.shape(values)
+        if shape != self.shape and np.broadcast_shapes(shape, self.shape) != self.shape:
+            raise RuntimeError(f"{op}: a value of shape {shape} cannot be written into a "
+                               f"tensor of shape {self.shape}")
+        self.data[...] = values
+        self._version += 1
         return self
 
-    def _check_inplace(self, op: str) -> None:
-        if self.requires_grad and grad_mode.is_grad_enabled() and self.grad_fn is None:
-            raise RuntimeError(
-                f"{op}: a leaf tensor that requires grad is being used in an in-place "
-                "operation; wrap it in no_grad()"
-            )
+
+def _detached(value):
+    return value.detach() if isinstance(value, Tensor) else value
 
 
 def _compare(ufunc, a, b) -> Tensor:
@@ -413,7 +442,7 @@ def _add_methods() -> None:
         "logsumexp", "argmax", "argmin", "amax", "amin", "reshape", "view", "transpose",
         "permute", "flatten", "squeeze", "unsqueeze", "expand", "expand_as", "gather", "split",
         "chunk", "sigmoid", "tanh", "relu", "softmax", "log_softmax", "square", "sign",
-        "heaviside", "view_as", "reshape_as",
+        "heaviside", "view_as", "reshape_as", "clip", "narrow",
     ]
     for name in names:
         def method(self, *args, _name=name, **kwargs):

@@ -158,3 +158,71 @@ def test_inplace_update_of_leaf_requiring_grad_needs_no_grad():
 def test_functional_and_method_forms_agree():
     x = gn.randn(3, 4)
     np.testing.assert_array_equal(F.exp(x).data, x.exp().data)
+
+
+def test_inplace_operators_update_parameters_under_no_grad():
+    w = gn.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    with gn.no_grad():
+        w -= 0.5 * w.grad
+        w *= 2
+    assert w.tolist() == [0.0, 0.0] and w.is_leaf and w.requires_grad
+    with pytest.raises(RuntimeError, match=r"\+=: a leaf tensor that requires grad"):
+        w += 1
+
+
+def test_changing_a_saved_tensor_in_place_makes_backward_refuse():
+    w = gn.tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    with gn.no_grad():
+        w.fill_(0.0)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward()
+    x = gn.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    z = y * 1.0
+    with gn.no_grad():
+        y.zero_()
+    with pytest.raises(RuntimeError, match=r"its input 0 \(shape \(2,\)\) of node <MulBackward>"):
+        z.sum().backward()
+    y = x.exp()  # Exp saved its output: changing that output is caught too
+    with gn.no_grad():
+        y.zero_()
+    with pytest.raises(RuntimeError, match="its output of node <ExpBackward>"):
+        y.backward(gn.ones(2))
+    c = gn.tensor([3.0, 4.0])  # a constant whose values a node saved
+    loss = (x * c).sum()
+    c += 1
+    with pytest.raises(RuntimeError, match=r"its input 1 \(shape \(2,\)\)"):
+        loss.backward()
+
+
+def test_set_grad_enabled_as_call_and_context_manager_and_bare_no_grad():
+    with gn.set_grad_enabled(False):
+        assert not gn.is_grad_enabled()
+    assert gn.is_grad_enabled()
+    gn.set_grad_enabled(False)
+    try:
+        assert not gn.is_grad_enabled()
+    finally:
+        gn.set_grad_enabled(True)
+
+    @gn.no_grad
+    def double(t):
+        return t * 2
+
+    assert not double(gn.ones(2, requires_grad=True)).requires_grad
+    assert gn.is_grad_enabled()
+
+
+def test_errors_leave_tensors_unchanged():
+    a = gn.randn(3, 4, requires_grad=True)
+    b = gn.randn(5, 4, requires_grad=True)
+    a_data, b_data = a.data.copy(), b.data.copy()
+    with pytest.raises(ValueError, match=r"dimension -2 has sizes 3 and 5"):
+        a + b
+    with pytest.raises(ValueError, match=r"matmul: .*\(3, 4\) and \(5, 4\)"):
+        F.matmul(a, b)
+    np.testing.assert_array_equal(a.data, a_data)
+    np.testing.assert_array_equal(b.data, b_data)
+    assert a.grad is None and b.grad is None

@@ -76,3 +76,19 @@ def test_gradcheck_leaves_inputs_unchanged():
     gradcheck(F.exp, (x,))
     np.testing.assert_array_equal(x.data, data)
     assert x.grad is None
+
+
+def test_gradcheck_keeps_an_existing_grad_and_handles_read_only_inputs():
+    x = gn.tensor([1.0, 2.0], dtype=gn.float64, requires_grad=True)
+    x.grad = gn.tensor([5.0, 5.0], dtype=gn.float64)
+    assert gradcheck(F.exp, (x,))
+    assert x.grad.tolist() == [5.0, 5.0]
+    base = np.array([[0.5, -1.0]])
+    view = gn.Tensor(np.broadcast_to(base, (3, 2)), requires_grad=True)  # read-only
+    assert gradcheck(F.sigmoid, (view,))
+
+
+def test_gradcheck_names_the_function_class():
+    x = gn.tensor([1.5], dtype=gn.float64, requires_grad=True)
+    with pytest.raises(GradcheckError, match="gradcheck of WrongSquare"):
+        gradcheck(WrongSquare.apply, (x,))

@@ -197,3 +197,13 @@ def test_nan_input_poisoning_a_reduction_is_named(reduction):
 def test_nan_passes_through_reduction_none_like_torch():
     out = F.mse_loss(gn.tensor([float("nan"), 1.0]), gn.tensor([0.0, 0.0]), reduction="none")
     assert np.isnan(out.data[0]) and out.data[1] == 1.0
+
+
+def test_all_ignored_targets_give_zero_gradients_like_torch():
+    x_np = np.random.default_rng(0).standard_normal((2, 3))
+    for fn, tfn in ((F.cross_entropy, TF.cross_entropy), (F.nll_loss, TF.nll_loss)):
+        x = gn.tensor(x_np, requires_grad=True)
+        tx = torch.tensor(x_np, requires_grad=True)
+        fn(x, gn.tensor([-100, -100])).backward()
+        tfn(tx, torch.tensor([-100, -100])).backward()
+        np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())

@@ -111,6 +111,8 @@ def _compare(info, sample, dtype, rtol, atol):
         assert g.dtype == t_np.dtype, f"{info.name}: dtype {g.dtype} vs torch {t_np.dtype}"
         np.testing.assert_allclose(g.data, t_np, rtol=rtol, atol=atol,
                                    err_msg=f"{info.name} forward")
+        assert g.requires_grad == t.requires_grad or not info.torch_differentiable, \
+            f"{info.name}: requires_grad {g.requires_grad} vs torch {t.requires_grad}"
         if g.requires_grad and t.requires_grad:
             v = rng.standard_normal(g.shape).astype(dtype)
             gn_root.append((g, v))

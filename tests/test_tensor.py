@@ -108,3 +108,26 @@ def test_scalar_type_promotion_follows_torch():
     assert (f32 + gn.tensor([1.0], dtype=gn.float64)).dtype == gn.float64
     assert (i / 2).dtype == gn.float32
     assert (f32 + i).dtype == gn.float32
+
+
+@pytest.mark.parametrize("left,right", [
+    ((np.float32, (2,)), (np.float64, ())),
+    ((np.float64, ()), (np.float32, (3, 1))),
+    ((np.float32, ()), (np.float64, ())),
+    ((np.int32, (2,)), (np.int64, ())),
+    ((np.int64, (2,)), (np.float64, ())),
+])
+def test_tensor_tensor_promotion_follows_torch_including_0d(left, right):
+    a, b = (np.ones(shape, dtype) for dtype, shape in (left, right))
+    ours = (gn.tensor(a) * gn.tensor(b)).dtype
+    theirs = (torch.from_numpy(a) * torch.from_numpy(b)).numpy().dtype
+    assert ours == theirs
+
+
+def test_float_arange_does_not_accumulate_rounding_error():
+    np.testing.assert_array_equal(gn.arange(-1, 1, 0.3).data, torch.arange(-1, 1, 0.3).numpy())
+
+
+def test_ragged_data_is_a_clear_error():
+    with pytest.raises(ValueError, match="tensor: data must be rectangular"):
+        gn.tensor([[1, 2], [3]])

@@ -81,9 +81,23 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     rng = np.random.default_rng(seed)
     cotangents = [rng.standard_normal(o.shape) for o in outputs]
 
-    # Analytic: one backward pass of v . f.
+    # The caller's .grad and arrays are restored at the end; a read-only input (an expanded
+    # view) is perturbed through a private copy.
+    saved = {i: (inputs[i].grad, inputs[i].data) for i in checked}
     for i in checked:
         inputs[i].grad = None
+        if not inputs[i].data.flags.writeable:
+            inputs[i].data = inputs[i].data.copy()
+    try:
+        return _check(fn, inputs, checked, cotangents, outputs, eps, atol, rtol,
+                      raise_exception)
+    finally:
+        for i, (grad, data) in saved.items():
+            inputs[i].grad, inputs[i].data = grad, data
+
+
+def _check(fn, inputs, checked, cotangents, outputs, eps, atol, rtol, raise_exception):
+    # Analytic: one backward pass of v . f.
     for o, v in zip(outputs, cotangents):
         if not o.requires_grad:
             continue
@@ -112,10 +126,10 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
                 i, x.shape, float(abs_err.max()), float(rel_err.max()),
                 tuple(int(w) for w in worst), float(analytic[worst]), float(numeric[worst]),
                 not bad.any()))
-        x.grad = None
     failed = [r for r in reports if not r.ok]
     if failed:
-        name = getattr(fn, "__name__", repr(fn))
+        owner = getattr(fn, "__self__", None)  # Function.apply names its Function class
+        name = owner.__name__ if isinstance(owner, type) else getattr(fn, "__name__", repr(fn))
         message = f"gradcheck of {name}: analytic and numeric gradients disagree\n" + "\n".join(
             "  " + str(r) for r in reports)
         if raise_exception:

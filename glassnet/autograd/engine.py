@@ -57,6 +57,7 @@ def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
                 f"{fn!r}); its saved values were freed after the first backward. Pass "
                 "retain_graph=True to the first backward call if you need to do this."
             )
+        _check_versions(tensor, fn)
         input_grads = type(fn).backward(fn, grad)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
@@ -68,3 +69,19 @@ def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
             grads[key] = parent_grad if previous is None else previous + parent_grad
         if not retain_graph:
             fn.release()
+
+
+def _check_versions(output, fn) -> None:
+    """Refuse a node whose output or inputs were changed in place after it ran: the values it
+    saved for backward are stale, and the gradients would be silently wrong."""
+    if output._version:
+        stale = "its output"
+    else:
+        stale = next((f"its input {i} (shape {p.shape})"
+                      for i, (p, v) in enumerate(zip(fn.parents, fn.versions))
+                      if getattr(p, "_version", 0) != v), None)
+    if output._version or stale:
+        raise RuntimeError(
+            f"backward: {stale} of node {fn!r} was modified by an in-place operation after "
+            "the forward pass; the values saved for its gradient are stale. Compute "
+            "out of place (x = x + y) or clone() before changing it.")

@@ -54,6 +54,9 @@ class Function:
         out = cls.forward(ctx, *arrays, **params)
         if grad_mode._enabled and True in needs:
             ctx.parents = inputs
+            # Versions of the inputs now: the engine refuses to run backward if one of them
+            # (whose values this node may have saved) was changed in place since.
+            ctx.versions = tuple(t._version if isinstance(t, Tensor) else 0 for t in inputs)
             return Tensor._make(out, True, ctx)
         return Tensor._make(out, False, None)
 

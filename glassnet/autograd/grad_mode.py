@@ -14,32 +14,49 @@ def is_grad_enabled() -> bool:
     return _enabled
 
 
-def set_grad_enabled(mode: bool) -> None:
-    global _enabled
-    _enabled = bool(mode)
-
-
 class _GradMode:
     """Base for the context managers: sets the mode on entry, restores it on exit."""
 
     mode = True
 
+    def __new__(cls, fn=None):
+        # @no_grad without parentheses: decorate fn directly, as PyTorch allows.
+        instance = super().__new__(cls)
+        if callable(fn):
+            return instance(fn)
+        return instance
+
+    def __init__(self, fn=None):
+        pass
+
     def __enter__(self):
-        self._previous = is_grad_enabled()
-        set_grad_enabled(self.mode)
+        global _enabled
+        self._previous = _enabled
+        _enabled = self.mode
         return self
 
     def __exit__(self, *exc):
-        set_grad_enabled(self._previous)
+        global _enabled
+        _enabled = self._previous
         return False
 
     def __call__(self, fn):
+        mode = self.mode
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with self.__class__():
+            with _Mode(mode):
                 return fn(*args, **kwargs)
 
         return wrapper
+
+
+class _Mode(_GradMode):
+    def __new__(cls, mode):
+        return object.__new__(cls)
+
+    def __init__(self, mode):
+        self.mode = bool(mode)
 
 
 class no_grad(_GradMode):  # noqa: N801 (PyTorch's name)
@@ -52,3 +69,17 @@ class enable_grad(_GradMode):  # noqa: N801 (PyTorch's name)
     """Turn graph recording back on inside a ``no_grad`` region."""
 
     mode = True
+
+
+class set_grad_enabled(_Mode):  # noqa: N801 (PyTorch's name)
+    """Set grad mode: as a plain call it takes effect at once (and lasts); as a context
+    manager it is restored on exit, as in PyTorch."""
+
+    def __init__(self, mode: bool):
+        global _enabled
+        self.mode = bool(mode)
+        self._previous = _enabled
+        _enabled = self.mode
+
+    def __enter__(self):
+        return self

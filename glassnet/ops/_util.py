@@ -75,11 +75,20 @@ def binary_operands(op: str, a, b):
     """
     a_is_t, b_is_t = isinstance(a, Tensor), isinstance(b, Tensor)
     if a_is_t and b_is_t:
-        ka, kb = a.data.dtype.kind, b.data.dtype.kind
+        da, db = a.data.dtype, b.data.dtype
+        if da == db:
+            return a, b
+        ka, kb = da.kind, db.kind
         if ka == "f" and kb != "f":
-            return a, b.data.astype(a.data.dtype)
+            return a, b.data.astype(da)
         if kb == "f" and ka != "f":
-            return a.data.astype(b.data.dtype), b
+            return a.data.astype(db), b
+        # Same category, different width: PyTorch lets a tensor with dimensions decide over
+        # a 0-d one (float32 [..] * float64 0-d stays float32); otherwise the wider wins.
+        if a.data.ndim and not b.data.ndim:
+            return a, _cast_keep_graph(b, da)
+        if b.data.ndim and not a.data.ndim:
+            return _cast_keep_graph(a, db), b
         return a, b
     if not a_is_t and not b_is_t:
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and "
@@ -102,6 +111,15 @@ def binary_operands(op: str, a, b):
         dtype = np.dtype(np.int64)
     scalar = np.asarray(other, dtype=dtype)
     return (tensor, scalar) if a_is_t else (scalar, tensor)
+
+
+def _cast_keep_graph(t: Tensor, dtype):
+    """A 0-d operand cast to ``dtype``: through the graph when it needs a gradient."""
+    if t.requires_grad:
+        from glassnet.ops.elementwise import cast
+
+        return cast(t, dtype)
+    return t.data.astype(dtype)
 
 
 def float_input(op: str, x: Tensor) -> Tensor:
@@ -128,6 +146,9 @@ def normalize_dims(op: str, dim, ndim: int) -> tuple | None:
     """``dim`` as a sorted tuple of non-negative axes; None means every dimension."""
     if dim is None:
         return None
+    if not isinstance(dim, (int, np.integer, tuple, list)):
+        raise TypeError(f"{op}: argument 'dim' must be an int or a tuple of ints, got "
+                        f"{type(dim).__name__} {dim!r}")
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     axes = tuple(sorted(normalize_dim(op, d, ndim) for d in dims))
     if len(set(axes)) != len(axes):

@@ -263,7 +263,8 @@ class Softmax(Function):
     def forward(ctx, x, dim=-1):
         axis = None if x.ndim == 0 else dim
         # out= keeps a 0-d result an array, so the in-place steps below work for it too
-        out = np.subtract(x, x.max(axis=axis, keepdims=True), out=np.empty(x.shape, x.dtype))
+        peak = x.max(axis=axis, keepdims=True, initial=-np.inf)  # initial: empty rows
+        out = np.subtract(x, peak, out=np.empty(x.shape, x.dtype))
         np.exp(out, out=out)
         out /= out.sum(axis=axis, keepdims=True)
         ctx.out, ctx.axis = out, axis
@@ -285,8 +286,9 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, dim=-1):
         axis = None if x.ndim == 0 else dim
-        shifted = x - x.max(axis=axis, keepdims=True)
-        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        shifted = x - x.max(axis=axis, keepdims=True, initial=-np.inf)
+        with np.errstate(divide="ignore"):  # an empty row sums to 0; its result is empty
+            out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         ctx.out, ctx.axis = out, axis
         return out
 

@@ -128,7 +128,10 @@ class Pow(Function):
     def forward(ctx, a, b):
         try:
             out = np.power(a, b)
-        except ValueError:
+        except ValueError as e:
+            if "negative integer powers" in str(e):
+                raise ValueError("pow: integers to negative integer powers are not allowed; "
+                                 "convert the base to float first (x.float() ** -1)") from None
             raise broadcast_error("pow", _shape(a), _shape(b)) from None
         ctx.a, ctx.b, ctx.out = a, b, out
         return out
@@ -321,14 +324,14 @@ class Clone(Function):
 def add(input, other, alpha=1) -> Tensor:
     """input + alpha * other, with broadcasting."""
     if alpha != 1:
-        other = mul(other, alpha)
+        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     return Add.apply(*binary_operands("add", input, other))
 
 
 def sub(input, other, alpha=1) -> Tensor:
     """input - alpha * other, with broadcasting."""
     if alpha != 1:
-        other = mul(other, alpha)
+        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     return Sub.apply(*binary_operands("sub", input, other))
 
 
@@ -387,6 +390,9 @@ def clamp(input, min=None, max=None) -> Tensor:  # noqa: A002 (PyTorch's names)
     if min is None and max is None:
         raise ValueError("clamp: at least one of 'min' and 'max' must be given")
     x = as_tensor(input, "clamp")
+    # Tensor bounds are constants here (no gradient flows to them).
+    min = min.data if isinstance(min, Tensor) else min  # noqa: A001
+    max = max.data if isinstance(max, Tensor) else max  # noqa: A001
     if x.data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
         x = float_input("clamp", x)
     return Clamp.apply(x, min=min, max=max)
@@ -413,6 +419,10 @@ def where(condition, input, other) -> Tensor:
             f"where: argument 'condition' must be a bool tensor, got dtype "
             f"{condition.data.dtype} (shape {condition.shape})"
         )
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        # Two numbers: both become tensors of the default float dtype (or int64), as in
+        # torch.where(cond, 1.0, 0.0).
+        input, other = Tensor(input), Tensor(other)
     x, y = binary_operands("where", input, other)
     check_broadcast("where", condition.shape, np.shape(x.data if isinstance(x, Tensor) else x),
                     np.shape(y.data if isinstance(y, Tensor) else y))

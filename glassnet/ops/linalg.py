@@ -114,12 +114,18 @@ class Linear(Function):
         # Fold leading dims into N rows (a view when x is contiguous); 2-D x is used as is.
         x2 = x if x.ndim == 2 else x.reshape(math.prod(x.shape[:-1]), weight.shape[1])
         out = x2 @ weight.T  # (N, out); BLAS reads the transpose without a copy
+        if x.ndim != 2:
+            out = out.reshape(x.shape[:-1] + (weight.shape[0],))
         if bias is not None:
-            out += bias
-        ctx.x2, ctx.weight, ctx.x_shape, ctx.x_dtype = x2, weight, x.shape, x.dtype
-        if bias is not None:
+            # In place for the usual (out,) bias; a bias with leading dims (it broadcasts
+            # over the output's shape, not the folded rows) may also change the dtype.
+            if bias.shape == (weight.shape[0],) and bias.dtype == out.dtype:
+                out += bias
+            else:
+                out = out + bias
             ctx.bias_shape, ctx.bias_dtype = bias.shape, bias.dtype
-        return out if x.ndim == 2 else out.reshape(x.shape[:-1] + (weight.shape[0],))
+        ctx.x2, ctx.weight, ctx.x_shape, ctx.x_dtype = x2, weight, x.shape, x.dtype
+        return out
 
     @staticmethod
     def backward(ctx, grad):

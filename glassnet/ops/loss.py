@@ -44,8 +44,11 @@ def _reduce(loss: np.ndarray, reduction: str, denom: float) -> np.ndarray:
 
 def _upstream(grad: np.ndarray, reduction: str, denom: float) -> np.ndarray:
     """d loss / d (per-element loss): the incoming gradient, divided by ``denom`` for 'mean'.
-    It is the full per-element array for 'none' and a 0-d array otherwise."""
-    return _divide(grad, denom) if reduction == "mean" else grad
+    It is the full per-element array for 'none' and a 0-d array otherwise. A mean over
+    nothing (every target ignored) is NaN forward but has a zero gradient, as in PyTorch."""
+    if reduction != "mean":
+        return grad
+    return grad / denom if denom else np.zeros_like(grad)
 
 
 def _divide(value, denom: float):

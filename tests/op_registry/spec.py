@@ -52,6 +52,8 @@ class OpInfo:
     parity:    False where outputs cannot match PyTorch (random ops seeded differently);
                such ops must have their own tests.
     float32_rtol / float64_rtol / atol: comparison tolerances with PyTorch.
+    torch_differentiable: False when the PyTorch twin has no autograd formula (heaviside,
+               or step built from a comparison), so requires_grad cannot be compared.
     """
 
     name: str
@@ -64,5 +66,6 @@ class OpInfo:
     float32_atol: float = 1e-6
     float64_rtol: float = 1e-10
     float64_atol: float = 1e-12
+    torch_differentiable: bool = True  # False: the twin cannot carry a graph (step)
     notes: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
