@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from glassnet.cli import data, evaluate, predict, train
+from glassnet.cli import data, evaluate, explain, predict, train
 from glassnet.cli.errors import CommandError
 
 COMMANDS = {
@@ -13,6 +13,7 @@ COMMANDS = {
     "evaluate": (evaluate, "test accuracy and confusion matrix of a run"),
     "predict": (predict, "classify a digit image with a trained MNIST run"),
     "data": (data, "fetch and verify datasets"),
+    "explain": (explain, "the backprop ledger of a small network given in a JSON/YAML file"),
 }
 
 

@@ -1,0 +1,196 @@
+"""Shape walk-through: each layer's output shape and parameter count with the arithmetic
+shown (784*128 + 128 = 100,480), found by a dummy forward pass; a shape mismatch is
+reported with the layer, both shapes and a likely fix.
+
+Layer types add their own arithmetic and shape checks through ``register`` (a small table
+keyed by class name, so e.g. a Conv2d file can register "in/groups*kh*kw*out + out"
+without this file importing it); any other layer gets the generic arithmetic (the product
+of each parameter's shape) and its shape from running it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    index: str  # position in the Sequential ("2", or "1.0" inside a nested one)
+    name: str  # the layer's class name
+    output_shape: tuple
+    params: int
+    trainable: int
+    arithmetic: str  # e.g. "784*128 + 128 = 100,480"; "0" for a layer without parameters
+
+
+@dataclass
+class LayerInfo:
+    """How ``summary`` explains one layer type.
+
+    describe(module) -> the parameter arithmetic, e.g. "784*128 + 128 = 100,480";
+    check(module, in_shape, previous) -> a message naming the expected shape and a fix
+    when ``in_shape`` cannot work, else None (``previous`` is the layer before, or None).
+    """
+
+    describe: Callable | None = None
+    check: Callable | None = None
+
+
+LAYERS: dict[str, LayerInfo] = {}
+
+
+def register(type_name: str, describe: Callable | None = None,
+             check: Callable | None = None) -> None:
+    """Teach ``summary`` a layer type's parameter arithmetic and shape check."""
+    LAYERS[type_name] = LayerInfo(describe, check)
+
+
+def _n(count: int) -> str:
+    return f"{count:,}"
+
+
+def _generic_arithmetic(module) -> str:
+    terms = ["*".join(map(str, p.shape)) or "1" for p in module.parameters()]
+    total = sum(int(np.prod(p.shape)) for p in module.parameters())
+    if not terms:
+        return "0"
+    expr = " + ".join(terms)
+    return expr if expr == str(total) else f"{expr} = {_n(total)}"
+
+
+# ----------------------------------------------------------------------------- Linear
+def _linear_describe(m) -> str:
+    i, o = m.in_features, m.out_features
+    expr = f"{i}*{o}" + (f" + {o}" if m.bias is not None else "")
+    return f"{expr} = {_n(i * o + (o if m.bias is not None else 0))}"
+
+
+def _linear_check(m, in_shape: tuple, previous) -> str | None:
+    want = m.in_features
+    if len(in_shape) >= 1 and in_shape[-1] == want:
+        return None
+    head = f"expects {want} input features, shape (*, {want}), but receives {in_shape}"
+    if len(in_shape) > 2:
+        flat = math.prod(in_shape[1:])
+        if flat == want:
+            return f"{head}: add nn.Flatten() before it"
+        return (f"{head}: add nn.Flatten() before it (it gives {flat} features) and set "
+                f"in_features={flat}")
+    got = in_shape[-1] if in_shape else None
+    fix = f"set in_features={got}"
+    if previous is not None and hasattr(previous, "out_features"):
+        fix += f", or change the previous layer's out_features to {want}"
+    elif previous is None:
+        fix += f", or give inputs with {want} features"
+    return f"{head}: {fix}"
+
+
+register("Linear", _linear_describe, _linear_check)
+
+
+# ----------------------------------------------------------------------------- summary
+class Summary:
+    """The walk-through; ``print(summary)`` shows it as a table."""
+
+    def __init__(self, model_name: str, input_shape: tuple, rows: list[SummaryRow],
+                 total_params: int, trainable_params: int):
+        self.model_name, self.input_shape, self.rows = model_name, input_shape, rows
+        self.total_params, self.trainable_params = total_params, trainable_params
+
+    @property
+    def output_shape(self) -> tuple:
+        return self.rows[-1].output_shape if self.rows else self.input_shape
+
+    def to_text(self) -> str:
+        table = [("#", "layer", "output shape", "parameters"),
+                 ("", "input", str(self.input_shape), "")]
+        table += [(r.index, r.name, str(r.output_shape), r.arithmetic) for r in self.rows]
+        widths = [max(len(row[i]) for row in table) for i in range(4)]
+        lines = [f"{self.model_name} on input {self.input_shape}"]
+        for k, row in enumerate(table):
+            lines.append("  ".join(c.rjust(w) if i == 0 else c.ljust(w)
+                                   for i, (c, w) in enumerate(zip(row, widths))).rstrip())
+            if k == 0:
+                lines.append("  ".join("-" * w for w in widths))
+        counted = [r.params for r in self.rows if r.params]
+        total = _n(self.total_params)
+        if len(counted) > 1 and sum(counted) == self.total_params:
+            total = " + ".join(map(_n, counted)) + f" = {total}"
+        lines += [f"total params: {total}",
+                  f"trainable params: {_n(self.trainable_params)}",
+                  f"non-trainable params: {_n(self.total_params - self.trainable_params)}"]
+        return "\n".join(lines) + "\n"
+
+    __str__ = to_text
+
+    def __repr__(self) -> str:
+        return (f"Summary({self.model_name}, input {self.input_shape} -> output "
+                f"{self.output_shape}, {_n(self.total_params)} params)")
+
+
+def _layers(model) -> list[tuple[str, object]]:
+    from glassnet import nn
+    if not isinstance(model, nn.Sequential):
+        return [("0", model)]
+    out = []
+    for i, m in enumerate(model):
+        if isinstance(m, nn.Sequential):
+            out += [(f"{i}.{j}", sub) for j, sub in _layers(m)]
+        else:
+            out.append((str(i), m))
+    return out
+
+
+def summary(model, input_shape, batch_size: int = 1) -> Summary:
+    """Walk a dummy batch of zeros, shape (batch_size, *input_shape), through ``model``
+    layer by layer (in no_grad), recording each layer's output shape and parameters.
+
+    Args:
+        model: an ``nn.Sequential`` (nested ones are walked into) or any Module, which
+            then counts as one layer.
+        input_shape: the shape of one sample, without the batch dimension, e.g. (784,) or
+            (1, 28, 28); an int means (int,).
+
+    Raises ValueError naming the layer, the shape it receives, the shape it expects and a
+    likely fix when the shapes do not fit.
+    """
+    import glassnet as gn
+    from glassnet import nn
+
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"summary: model must be an nn.Module, got {type(model).__name__}")
+    shape = (input_shape,) if isinstance(input_shape, int) else tuple(input_shape)
+    if not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in shape):
+        raise ValueError(f"summary: input_shape must be positive ints (one sample's shape, "
+                         f"without the batch dimension), got {input_shape!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"summary: batch_size must be a positive int, got {batch_size!r}")
+    full = (batch_size,) + shape
+    x = gn.zeros(*full)
+    rows, previous = [], None
+    with gn.no_grad():
+        for index, layer in _layers(model):
+            name = type(layer).__name__
+            info = LAYERS.get(name, LayerInfo())
+            problem = info.check(layer, tuple(x.shape), previous) if info.check else None
+            if problem:
+                raise ValueError(f"summary: layer {index} ({name}) {problem}")
+            try:
+                x = layer(x)
+            except Exception as e:  # report any layer's failure with where and on what
+                raise ValueError(f"summary: layer {index} ({name}) fails on input of shape "
+                                 f"{tuple(x.shape)}: {e}") from e
+            params = sum(p.numel() for p in layer.parameters())
+            trainable = sum(p.numel() for p in layer.parameters() if p.requires_grad)
+            arithmetic = (info.describe(layer) if info.describe and params
+                          else _generic_arithmetic(layer))
+            rows.append(SummaryRow(index, name, tuple(x.shape), params, trainable, arithmetic))
+            if params:
+                previous = layer
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return Summary(type(model).__name__, full, rows, total, trainable)

@@ -1,0 +1,69 @@
+"""The shape walk-through: parameter arithmetic, totals, and mismatches named with a fix."""
+
+import pytest
+
+from glassnet import nn
+from glassnet.explain import summary
+
+
+def test_mnist_mlp_arithmetic_and_totals():
+    model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+    s = summary(model, (784,))
+    assert [r.output_shape for r in s.rows] == [(1, 128), (1, 128), (1, 10)]
+    assert [r.params for r in s.rows] == [784 * 128 + 128, 0, 128 * 10 + 10]
+    assert s.rows[0].arithmetic == "784*128 + 128 = 100,480"
+    assert s.rows[2].arithmetic == "128*10 + 10 = 1,290"
+    assert s.total_params == s.trainable_params == 101_770
+    text = str(s)
+    assert "784*128 + 128 = 100,480" in text
+    assert "total params: 100,480 + 1,290 = 101,770" in text
+    assert "trainable params: 101,770" in text and "non-trainable params: 0" in text
+
+
+def test_frozen_layers_images_and_unknown_layers():
+    class Halve(nn.Module):  # a layer summary has never heard of: its shape comes from running
+        def forward(self, input):
+            return input[:, : input.shape[1] // 2]
+
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 64, bias=False), Halve(),
+                          nn.Sequential(nn.Tanh(), nn.Linear(32, 10)))
+    model[1].requires_grad_(False)
+    s = summary(model, (1, 28, 28), batch_size=4)
+    assert [(r.index, r.name, r.output_shape) for r in s.rows] == [
+        ("0", "Flatten", (4, 784)), ("1", "Linear", (4, 64)), ("2", "Halve", (4, 32)),
+        ("3.0", "Tanh", (4, 32)), ("3.1", "Linear", (4, 10))]
+    assert s.rows[1].arithmetic == "784*64 = 50,176"
+    assert s.total_params == 784 * 64 + 32 * 10 + 10
+    assert s.trainable_params == 32 * 10 + 10
+    assert "non-trainable params: 50,176" in str(s)
+
+
+def test_shape_mismatch_names_layer_shapes_and_fix():
+    model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(100, 10))
+    with pytest.raises(ValueError) as info:
+        summary(model, (784,))
+    assert str(info.value) == (
+        "summary: layer 2 (Linear) expects 100 input features, shape (*, 100), but receives "
+        "(1, 128): set in_features=128, or change the previous layer's out_features to 100")
+
+
+def test_missing_flatten_before_linear_on_images():
+    with pytest.raises(ValueError, match=r"layer 0 \(Linear\) expects 784 input features.*"
+                                         r"receives \(1, 1, 28, 28\): add nn.Flatten\(\) "
+                                         r"before it$"):
+        summary(nn.Sequential(nn.Linear(784, 10)), (1, 28, 28))
+    with pytest.raises(ValueError, match=r"add nn.Flatten\(\) before it \(it gives 784 "
+                                         r"features\) and set in_features=784"):
+        summary(nn.Sequential(nn.Linear(100, 10)), (1, 28, 28))
+
+
+def test_a_failing_unknown_layer_is_named_with_its_input_shape():
+    class Broken(nn.Module):
+        def forward(self, input):
+            raise RuntimeError("needs a 4-D input")
+
+    with pytest.raises(ValueError, match=r"summary: layer 1 \(Broken\) fails on input of "
+                                         r"shape \(1, 8\): needs a 4-D input"):
+        summary(nn.Sequential(nn.Linear(3, 8), Broken()), 3)
+    with pytest.raises(ValueError, match="input_shape must be positive ints"):
+        summary(nn.Linear(3, 8), (0, 3))
