@@ -8,6 +8,19 @@ import os
 from glassnet.cli.errors import CommandError
 
 
+def read_config(run_dir: str) -> dict:
+    """A run folder's config.json, with a clear error when it is missing or corrupt."""
+    path = os.path.join(run_dir, "config.json")
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise CommandError(f"{run_dir!r} is not a glassnet run folder: {path} is missing") \
+            from None
+    except json.JSONDecodeError as e:
+        raise CommandError(f"{path} is not valid JSON: {e}") from None
+
+
 def load_model(run_dir: str):
     """(model, config) rebuilt from ``run_dir``'s config.json and model.safetensors."""
     from glassnet import io, models

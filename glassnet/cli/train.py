@@ -56,6 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run folder (default: runs/<dataset>-<time>); must not exist")
     parser.add_argument("--data-root", default=None, help="where datasets are cached")
     parser.add_argument("--quiet", action="store_true", help="no per-batch progress")
+    parser.add_argument("--resume", metavar="RUN", default=None,
+                        help="continue an interrupted run from its last checkpoint, in its "
+                        "folder and with its settings (other options are ignored)")
 
 
 def new_run_folder(out: str | None, dataset: str) -> str:
@@ -107,26 +110,46 @@ def make_schedule(name: str, optimizer, args, steps_per_epoch: int):
     return None
 
 
+# The settings a run folder's config.json records, so that --resume can rebuild the job.
+SETTINGS = ("dataset", "hidden", "activation", "optimizer", "lr", "momentum", "weight_decay",
+            "schedule", "batch_size", "epochs", "seed", "samples")
+
+
+def resumed_settings(args):
+    """``args`` with the interrupted run's own settings, and its checkpoint's path."""
+    from glassnet.cli.runs import read_config
+
+    config = read_config(args.resume)
+    checkpoint = os.path.join(args.resume, "checkpoint.safetensors")
+    if not os.path.isfile(checkpoint):
+        raise CommandError(f"train --resume: {args.resume!r} has no checkpoint yet (the run "
+                           "stopped before its first epoch ended); start it again instead")
+    missing = [k for k in SETTINGS if k not in config]
+    if missing:
+        raise CommandError(f"train --resume: {args.resume}/config.json lacks {missing}")
+    return argparse.Namespace(**{**vars(args), **{k: config[k] for k in SETTINGS}}), checkpoint
+
+
 def run(args) -> int:
     import glassnet as gn
     from glassnet import io, models, nn, train
     from glassnet.data import DataLoader, TensorDataset
 
+    checkpoint = None
+    if args.resume is not None:
+        args, checkpoint = resumed_settings(args)
     gn.manual_seed(args.seed)
     try:
         x_train, y_train, x_test, y_test, info = datasets.load(
             args.dataset, args.seed, args.data_root, args.samples)
     except (OSError, ValueError, RuntimeError) as e:
         raise CommandError(f"train: could not load dataset {args.dataset!r}: {e}") from None
-    run_dir = new_run_folder(args.out, args.dataset)
-    config = {"model": "mlp", "in_features": info["in_features"], "hidden": args.hidden,
-              "out_features": info["classes"], "activation": args.activation,
-              "dataset": args.dataset, "optimizer": args.optimizer, "lr": args.lr,
-              "momentum": args.momentum, "weight_decay": args.weight_decay,
-              "schedule": args.schedule, "batch_size": args.batch_size, "epochs": args.epochs,
-              "seed": args.seed}
-    with open(os.path.join(run_dir, "config.json"), "w") as f:
-        json.dump(config, f, indent=2)
+    run_dir = args.resume if checkpoint else new_run_folder(args.out, args.dataset)
+    config = {"model": "mlp", "in_features": info["in_features"],
+              "out_features": info["classes"], **{k: getattr(args, k) for k in SETTINGS}}
+    if not checkpoint:
+        with open(os.path.join(run_dir, "config.json"), "w") as f:
+            json.dump(config, f, indent=2)
 
     model = models.build(config)
     loss_fn = nn.CrossEntropyLoss()
@@ -138,16 +161,23 @@ def run(args) -> int:
     schedule = make_schedule(args.schedule, optimizer, args, len(loader))
     callbacks = [train.TerminateOnNaN(),
                  train.ModelCheckpoint(os.path.join(run_dir, "checkpoint.safetensors")),
-                 train.CSVLogger(os.path.join(run_dir, "log.csv"))]
+                 train.CSVLogger(os.path.join(run_dir, "log.csv"), append=bool(checkpoint))]
     if schedule is not None:
         callbacks.insert(0, train.LearningRateScheduler(schedule, per="batch"))
 
     print(f"glassnet train: {args.dataset}, model {model_summary(config)}, "
-          f"{sum(p.numel() for p in model.parameters()):,} parameters, run folder {run_dir}")
+          f"{sum(p.numel() for p in model.parameters()):,} parameters, run folder {run_dir}"
+          + (f" (resuming from {checkpoint})" if checkpoint else ""))
     trainer = train.Trainer(model, loss_fn, optimizer, metrics=["accuracy"])
     start = time.perf_counter()
-    history = trainer.fit(loader, epochs=args.epochs, val_data=test_data,
-                          callbacks=callbacks, verbose=not args.quiet)
+    try:
+        history = trainer.fit(loader, epochs=args.epochs, val_data=test_data,
+                              callbacks=callbacks, verbose=not args.quiet,
+                              resume_from=checkpoint)
+    except (ValueError, OSError) as e:
+        if checkpoint is None:
+            raise
+        raise CommandError(f"train --resume: cannot resume from {checkpoint}: {e}") from None
     train_seconds = time.perf_counter() - start
     if history.stop_reason:
         kept = sorted(os.listdir(run_dir))

@@ -86,6 +86,14 @@ class History(Callback):
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)
 
+    def state_dict(self) -> dict:
+        return {"history": {k: list(v) for k, v in self.history.items()},
+                "epochs": list(self.epochs)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.history = {k: list(v) for k, v in state["history"].items()}
+        self.epochs = list(state["epochs"])
+
 
 def _format_logs(logs: dict, keys=None) -> str:
     items = [(k, v) for k, v in logs.items() if keys is None or k in keys]
@@ -176,7 +184,16 @@ class EarlyStopping(Callback):
         self.restore_best_weights = restore_best_weights
 
     def on_train_begin(self, logs):
-        self.best, self.wait, self.best_weights, self.stopped_epoch = None, 0, None, None
+        if not getattr(self, "_resumed", False):
+            self.best, self.wait, self.best_weights, self.stopped_epoch = None, 0, None, None
+        self._resumed = False
+
+    def state_dict(self) -> dict:
+        return {"best": self.best, "wait": self.wait}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.best, self.wait = state["best"], state["wait"]
+        self.best_weights, self.stopped_epoch, self._resumed = None, None, True
 
     def _improved(self, value: float) -> bool:
         if self.best is None:
@@ -222,6 +239,12 @@ class ModelCheckpoint(Callback):
         self.best = None
         self.last_saved: str | None = None
 
+    def state_dict(self) -> dict:
+        return {"best": self.best, "last_saved": self.last_saved}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.best, self.last_saved = state["best"], state["last_saved"]
+
     def on_epoch_end(self, epoch, logs):
         if self.trainer.stop_reason or not all(
                 math.isfinite(v) for v in logs.values() if isinstance(v, float)):
@@ -256,6 +279,13 @@ class LearningRateScheduler(Callback):
             raise ValueError(f"LearningRateScheduler: per must be 'epoch' or 'batch', got {per!r}")
         self.schedule, self.per, self.monitor = schedule, per, monitor
 
+    def state_dict(self) -> dict:
+        return self.schedule.state_dict() if hasattr(self.schedule, "state_dict") else {}
+
+    def load_state_dict(self, state: dict) -> None:
+        if hasattr(self.schedule, "load_state_dict"):
+            self.schedule.load_state_dict(state)
+
     def _is_plateau(self) -> bool:
         return type(self.schedule).__name__ == "ReduceLROnPlateau"
 
@@ -269,7 +299,6 @@ class LearningRateScheduler(Callback):
             self.schedule.step()
 
     def on_epoch_end(self, epoch, logs):
-        logs["lr"] = self.trainer.optimizer.param_groups[0]["lr"]
         if not hasattr(self.schedule, "step"):
             return
         if self._is_plateau():

@@ -88,26 +88,38 @@ class Trainer:
         val_loader = None if val_data is None else as_loader(val_data, 1024, False)
         history = History()
         extra = [ProgressBar()] if verbose else []
-        cbs = CallbackList([*callbacks, *extra, history], self)
+        # History first: checkpoints written by later callbacks then include this epoch.
+        cbs = CallbackList([history, *callbacks, *extra], self)
+        self._callbacks = cbs.callbacks
         self.train_loader, self.epochs = loader, epochs
         self.stop_training, self.stop_reason = False, None
         self.steps_per_epoch = len(loader)
-        skip_batches = 0
+        skip_batches, resumed_totals = 0, None
         if resume_from is not None:
             info = self.load_checkpoint(resume_from)
             initial_epoch, skip_batches = info["epoch"], info["batch"]
             self.global_step = info["step"]
             if info["loader_state"] is not None:
                 loader.load_state_dict(info["loader_state"])
+            self._restore_callbacks(info["extra"].get("callbacks", {}))
+            totals = info["extra"].get("epoch_totals")
+            resumed_totals = (totals["sums"], totals["seen"]) if totals else None
         cbs.on_train_begin({})
         try:
             for epoch in range(initial_epoch, epochs):
                 self.epoch, self.epoch_start_step = epoch, self.global_step - skip_batches
                 self.model.train()
                 cbs.on_epoch_begin(epoch, {})
-                totals, seen = {}, 0
-                skip_batches = 0  # a resumed loader continues its epoch by itself
-                for x, y in loader:
+                # Running sums of this epoch's logs; a mid-epoch resume restores them so the
+                # epoch's means cover every batch, as in an uninterrupted run.
+                self._totals, self._seen = (resumed_totals or ({}, 0)) if skip_batches \
+                    else ({}, 0)
+                totals = self._totals
+                # A checkpoint taken after the epoch's last batch (before its end-of-epoch
+                # hooks) resumes straight into them; otherwise the loader continues by itself.
+                batches = () if skip_batches >= self.steps_per_epoch else loader
+                skip_batches, resumed_totals = 0, None
+                for x, y in batches:
                     cbs.on_batch_begin(self.global_step, {})
                     try:
                         logs = self.train_step(x, y)
@@ -122,7 +134,7 @@ class Trainer:
                         self.stop_reason = self.stop_reason or str(error)
                         break
                     n = logs["batch_size"]
-                    seen += n
+                    self._seen += n
                     for key, value in logs.items():
                         if key != "batch_size":
                             totals[key] = totals.get(key, 0.0) + value * n
@@ -130,7 +142,9 @@ class Trainer:
                     cbs.on_batch_end(self.global_step - 1, logs)  # there includes this step
                     if self.stop_training:
                         break
-                epoch_logs = {k: v / max(seen, 1) for k, v in totals.items()}
+                epoch_logs = {k: v / max(self._seen, 1) for k, v in totals.items()}
+                if self.optimizer is not None:
+                    epoch_logs["lr"] = self.optimizer.param_groups[0]["lr"]
                 if val_loader is not None and not self.stop_training:
                     epoch_logs.update({f"val_{k}": v
                                        for k, v in self.evaluate(val_loader).items()})
@@ -177,7 +191,28 @@ class Trainer:
             epoch, batch = self.epoch, self.global_step - self.epoch_start_step
         loader_state = self.train_loader.state_dict() if self.train_loader else None
         save_checkpoint(path, self.model, self.optimizer, epoch=epoch, step=self.global_step,
-                        loader_state=loader_state, extra={"batch": batch})
+                        loader_state=loader_state,
+                        extra={"batch": batch, "callbacks": self._callback_states(),
+                               "epoch_totals": None if batch == 0 else
+                               {"sums": dict(self._totals), "seen": self._seen}})
+
+    def _callback_states(self) -> dict:
+        """State of every callback that has one (schedules, History, EarlyStopping), keyed
+        by position and type so a resumed run with the same callbacks gets it back."""
+        return {f"{i}:{type(cb).__name__}": cb.state_dict()
+                for i, cb in enumerate(getattr(self, "_callbacks", ()))
+                if hasattr(cb, "state_dict")}
+
+    def _restore_callbacks(self, states: dict) -> None:
+        mine = {f"{i}:{type(cb).__name__}": cb for i, cb in enumerate(self._callbacks)
+                if hasattr(cb, "load_state_dict")}
+        missing = sorted(set(states) - set(mine))
+        if missing:
+            raise ValueError(f"fit: the checkpoint holds state for callbacks {missing} that "
+                             f"this run does not have ({sorted(mine)}); resume with the same "
+                             "callbacks")
+        for key, state in states.items():
+            mine[key].load_state_dict(state)
 
     def load_checkpoint(self, path: str) -> dict:
         """Restore model, optimizer and random generator; returns the checkpoint's info

@@ -122,3 +122,42 @@ def test_digit_preparation_centres_and_scales_like_mnist():
     assert abs((xs * digit).sum() / digit.sum() - 13.5) <= 1
     with pytest.raises(ValueError, match="blank"):
         prepare_digit(np.ones((50, 50)))
+
+
+def test_a_killed_run_resumes_to_the_same_model_as_an_uninterrupted_one(tmp_path):
+    import os
+    import signal
+    import time
+
+    import glassnet as gn
+
+    common = ["train", "--epochs", "3", "--quiet", "--hidden", "32"]
+    reference = tmp_path / "reference"
+    assert main([*common, "--out", str(reference)]) == 0
+
+    killed = tmp_path / "killed"
+    process = subprocess.Popen([sys.executable, "-m", "glassnet", *common, "--out",
+                                str(killed)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    checkpoint = killed / "checkpoint.safetensors"
+    deadline = time.time() + 120
+    while not checkpoint.exists() and process.poll() is None and time.time() < deadline:
+        time.sleep(0.005)
+    os.kill(process.pid, signal.SIGKILL)  # during epoch 2, right after epoch 1's checkpoint
+    assert process.wait() == -signal.SIGKILL, "the run finished before it could be killed"
+    assert not (killed / "model.safetensors").exists()
+
+    assert main(["train", "--resume", str(killed), "--quiet"]) == 0
+    ours, theirs = gn.load(killed / "model.safetensors"), gn.load(reference / "model.safetensors")
+    for key in theirs:
+        np.testing.assert_array_equal(ours[key].data, theirs[key].data, err_msg=key)
+    history = json.loads((killed / "metrics.json").read_text())["history"]
+    assert history == json.loads((reference / "metrics.json").read_text())["history"]
+
+
+def test_resume_of_a_folder_without_a_checkpoint_is_refused(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text("{}")
+    assert main(["train", "--resume", str(run)]) == 1
+    assert "has no checkpoint yet" in capsys.readouterr().err
