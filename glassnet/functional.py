@@ -4,11 +4,24 @@ Each name comes from one family file in ``glassnet/ops`` where its ``Function`` 
 backward side by side) is written.
 """
 
-from glassnet.ops import activation, elementwise, linalg, loss, reduce, shape
+from glassnet.ops import (
+    activation,
+    conv,
+    elementwise,
+    linalg,
+    loss,
+    normalization,
+    pooling,
+    reduce,
+    shape,
+)
 from glassnet.ops.activation import *  # noqa: F403
+from glassnet.ops.conv import *  # noqa: F403
 from glassnet.ops.elementwise import *  # noqa: F403
 from glassnet.ops.linalg import *  # noqa: F403
 from glassnet.ops.loss import *  # noqa: F403
+from glassnet.ops.normalization import *  # noqa: F403
+from glassnet.ops.pooling import *  # noqa: F403
 from glassnet.ops.reduce import *  # noqa: F403
 from glassnet.ops.shape import *  # noqa: F403
 
@@ -19,4 +32,7 @@ __all__ = [
     *linalg.__all__,
     *activation.__all__,
     *loss.__all__,
+    *conv.__all__,
+    *pooling.__all__,
+    *normalization.__all__,
 ]

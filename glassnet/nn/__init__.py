@@ -16,6 +16,7 @@ from glassnet.nn.activation import (
     Tanh,
 )
 from glassnet.nn.containers import ModuleDict, ModuleList, Sequential
+from glassnet.nn.conv import Conv1d, Conv2d
 from glassnet.nn.dropout import Dropout
 from glassnet.nn.flatten import Flatten, Unflatten
 from glassnet.nn.linear import Identity, Linear
@@ -33,10 +34,14 @@ from glassnet.nn.loss import (
     SmoothL1Loss,
 )
 from glassnet.nn.module import Module
+from glassnet.nn.normalization import BatchNorm1d, BatchNorm2d
 from glassnet.nn.parameter import Parameter
+from glassnet.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Identity", "Linear",
+    "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d",
+    "BatchNorm2d",
     "Flatten", "Unflatten", "Dropout", "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "GELU",
     "Softplus", "Softmax", "LogSoftmax", "Maxout", "Step", "Heaviside", "MSELoss", "L1Loss",
     "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",

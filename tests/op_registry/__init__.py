@@ -4,11 +4,22 @@ One file per op family adds its entries to ``OPS``; ``tests/test_ops.py`` genera
 gradient checks and PyTorch parity tests from them, and fails if a public op is missing.
 """
 
-from tests.op_registry import activation, elementwise, linalg, loss, reduce, shape
+from tests.op_registry import (
+    activation,
+    conv,
+    elementwise,
+    linalg,
+    loss,
+    normalization,
+    pooling,
+    reduce,
+    shape,
+)
 from tests.op_registry.spec import Const, Diff, OpInfo, Sample
 
 OPS: dict[str, OpInfo] = {}
-for _family in (elementwise, reduce, shape, linalg, activation, loss):
+for _family in (elementwise, reduce, shape, linalg, activation, loss, conv, pooling,
+                normalization):
     for _info in _family.OPS:
         if _info.name in OPS:
             raise ValueError(f"op registry: {_info.name!r} is listed twice")

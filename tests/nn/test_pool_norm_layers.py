@@ -1,0 +1,216 @@
+"""Pooling and batch-norm layers against their PyTorch twins: ``check_layer`` for the
+stateless pools and for BatchNorm in eval mode; training mode step by step with the running
+statistics; state_dict keys, dtypes and round trips; reprs; errors that change nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import glassnet as gn
+from glassnet import nn
+from tests.nn.layer_check import check_layer
+
+
+def _bn_pair(cls_name: str, *args, **kwargs):
+    """A glassnet BatchNorm and its torch twin with random (non-default) parameters and
+    running statistics, so that eval mode really uses them."""
+    torch.manual_seed(0)
+    theirs = getattr(torch.nn, cls_name)(*args, **kwargs)
+    with torch.no_grad():
+        for p in theirs.parameters():
+            p.uniform_(0.5, 1.5)
+        if theirs.running_mean is not None:
+            theirs.running_mean.normal_()
+            theirs.running_var.uniform_(0.5, 2.0)
+            theirs.num_batches_tracked.fill_(7)
+    return getattr(nn, cls_name)(*args, **kwargs), theirs
+
+
+POOLS = [
+    ("maxpool", lambda: nn.MaxPool2d(2), lambda: torch.nn.MaxPool2d(2), (2, 3, 6, 6)),
+    ("maxpool-odd", lambda: nn.MaxPool2d((3, 2), (2, 1), 1, ceil_mode=True),
+     lambda: torch.nn.MaxPool2d((3, 2), (2, 1), 1, ceil_mode=True), (1, 2, 7, 5)),
+    ("maxpool-dilated", lambda: nn.MaxPool2d(3, 1, 1, dilation=2),
+     lambda: torch.nn.MaxPool2d(3, 1, 1, dilation=2), (2, 2, 7, 7)),
+    ("maxpool-unbatched", lambda: nn.MaxPool2d(2), lambda: torch.nn.MaxPool2d(2), (3, 5, 5)),
+    ("avgpool", lambda: nn.AvgPool2d(2), lambda: torch.nn.AvgPool2d(2), (2, 3, 6, 6)),
+    ("avgpool-odd", lambda: nn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False),
+     lambda: torch.nn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False),
+     (2, 2, 8, 7)),
+    ("avgpool-divisor", lambda: nn.AvgPool2d(2, 1, divisor_override=3),
+     lambda: torch.nn.AvgPool2d(2, 1, divisor_override=3), (1, 2, 5, 5)),
+    ("adaptive", lambda: nn.AdaptiveAvgPool2d((3, 2)),
+     lambda: torch.nn.AdaptiveAvgPool2d((3, 2)), (2, 3, 7, 5)),
+    ("adaptive-global", lambda: nn.AdaptiveAvgPool2d(1),
+     lambda: torch.nn.AdaptiveAvgPool2d(1), (2, 3, 5, 5)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name,make,make_torch,shape", POOLS, ids=[c[0] for c in POOLS])
+def test_pool_layer_matches_torch(name, make, make_torch, shape, dtype):
+    tol = dict(rtol=1e-10, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-6)
+    check_layer(make(), make_torch(), shape, dtype=dtype, **tol)
+
+
+BATCHNORMS = [
+    ("bn2d", "BatchNorm2d", (3,), {}, (4, 3, 5, 5)),
+    ("bn2d-batch1", "BatchNorm2d", (3,), {}, (1, 3, 4, 4)),
+    ("bn2d-eps-momentum", "BatchNorm2d", (2,), dict(eps=1e-3, momentum=0.3), (2, 2, 3, 5)),
+    ("bn2d-no-affine", "BatchNorm2d", (3,), dict(affine=False), (2, 3, 4, 4)),
+    ("bn2d-no-bias", "BatchNorm2d", (3,), dict(bias=False), (2, 3, 4, 4)),
+    ("bn1d", "BatchNorm1d", (4,), {}, (5, 4)),
+    ("bn1d-3d", "BatchNorm1d", (4,), {}, (3, 4, 6)),
+    ("bn1d-cma", "BatchNorm1d", (4,), dict(momentum=None), (3, 4, 6)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name,cls,args,kwargs,shape", BATCHNORMS,
+                         ids=[c[0] for c in BATCHNORMS])
+def test_batchnorm_eval_matches_torch(name, cls, args, kwargs, shape, dtype):
+    ours, theirs = _bn_pair(cls, *args, **kwargs)
+    ours.eval()
+    theirs.eval()
+    tol = dict(rtol=1e-10, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-5)
+    check_layer(ours, theirs, shape, dtype=dtype, **tol)
+
+
+@pytest.mark.parametrize("name,cls,args,kwargs,shape", BATCHNORMS + [
+    ("bn2d-untracked", "BatchNorm2d", (3,), dict(track_running_stats=False), (2, 3, 4, 4)),
+], ids=[c[0] for c in BATCHNORMS] + ["bn2d-untracked"])
+def test_batchnorm_training_steps_match_torch(name, cls, args, kwargs, shape):
+    """Several training steps, then eval: outputs, gradients, running stats, counter."""
+    if shape[0] * int(np.prod(shape[2:])) == 1:
+        pytest.skip("one value per channel cannot train")
+    ours, theirs = _bn_pair(cls, *args, **kwargs)
+    ours.double()
+    theirs.double()
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    rng = np.random.default_rng(0)
+    for step in range(3):
+        x = rng.standard_normal(shape) * (step + 1) + step
+        gx = gn.tensor(x, requires_grad=True)
+        tx = torch.tensor(x, requires_grad=True)
+        out, t_out = ours(gx), theirs(tx)
+        np.testing.assert_allclose(out.data, t_out.detach().numpy(), rtol=1e-10, atol=1e-12)
+        v = rng.standard_normal(shape)
+        out.backward(v)
+        t_out.backward(torch.tensor(v))
+        np.testing.assert_allclose(gx.grad.data, tx.grad.numpy(), rtol=1e-9, atol=1e-11)
+        t_params = dict(theirs.named_parameters())
+        for pname, p in ours.named_parameters():
+            np.testing.assert_allclose(p.grad.data, t_params[pname].grad.numpy(), rtol=1e-9,
+                                       atol=1e-11, err_msg=pname)
+            p.grad = None
+        theirs.zero_grad()
+        for key, value in theirs.state_dict().items():
+            np.testing.assert_allclose(ours.state_dict()[key].data, value.numpy(),
+                                       rtol=1e-12, atol=1e-14, err_msg=key)
+    ours.eval()
+    theirs.eval()
+    x = rng.standard_normal(shape)
+    np.testing.assert_allclose(ours(gn.tensor(x)).data, theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-10, atol=1e-12)
+
+
+def test_batchnorm_state_dict_matches_torch_and_round_trips():
+    ours, theirs = _bn_pair("BatchNorm2d", 4)
+    state = ours.state_dict()
+    assert list(state) == list(theirs.state_dict()) == [
+        "weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+    assert state["num_batches_tracked"].dtype == np.int64
+    assert state["num_batches_tracked"].shape == ()
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    assert int(ours.num_batches_tracked.item()) == 7
+    ours(gn.randn(2, 4, 3, 3))  # training step: the counter moves on
+    assert int(ours.num_batches_tracked.item()) == 8
+    # ... and back into PyTorch
+    fresh = torch.nn.BatchNorm2d(4)
+    fresh.load_state_dict({k: torch.from_numpy(v.data.copy())
+                           for k, v in ours.state_dict().items()})
+    assert int(fresh.num_batches_tracked) == 8
+    np.testing.assert_array_equal(fresh.running_mean.numpy(), ours.running_mean.data)
+    # float casts leave the int64 counter alone
+    ours.double()
+    assert ours.running_var.dtype == np.float64 and ours.num_batches_tracked.dtype == np.int64
+    assert list(nn.BatchNorm2d(3, affine=False, track_running_stats=False).state_dict()) == []
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.BatchNorm2d(32),
+    lambda m: m.BatchNorm1d(4, eps=1e-3, momentum=None, affine=False),
+    lambda m: m.BatchNorm2d(8, track_running_stats=False, bias=False),
+    lambda m: m.MaxPool2d(2),
+    lambda m: m.MaxPool2d((2, 3), stride=1, padding=(1, 0), dilation=2, ceil_mode=True,
+                          return_indices=True),
+    lambda m: m.AvgPool2d(3, divisor_override=2, count_include_pad=False),
+    lambda m: m.AvgPool2d((2, 3), (1, 2), 1),
+    lambda m: m.AdaptiveAvgPool2d((3, None)),
+    lambda m: m.AdaptiveAvgPool2d(1),
+])
+def test_repr_matches_torch(make):
+    assert repr(make(nn)) == repr(make(torch.nn))
+
+
+def test_maxpool_layer_return_indices():
+    x = np.random.default_rng(1).standard_normal((2, 3, 6, 6))
+    out, idx = nn.MaxPool2d(2, return_indices=True)(gn.tensor(x))
+    t_out, t_idx = torch.nn.MaxPool2d(2, return_indices=True)(torch.tensor(x))
+    np.testing.assert_array_equal(out.data, t_out.numpy())
+    np.testing.assert_array_equal(idx.data, t_idx.numpy())
+
+
+def test_batchnorm_bad_input_changes_nothing():
+    bn = nn.BatchNorm2d(32)
+    bn.running_mean.data[...] = 0.5
+    before = {k: v.data.copy() for k, v in bn.state_dict().items()}
+    with pytest.raises(ValueError, match=r"BatchNorm2d\(32\): input has 16 channels "
+                                         r"\(input shape \(2, 16, 3, 3\)\)"):
+        bn(gn.randn(2, 16, 3, 3))
+    with pytest.raises(ValueError, match=r"BatchNorm2d: expected 4-D input \(N, C, H, W\), "
+                                         r"got 3-D input of shape \(2, 32, 3\)"):
+        bn(gn.randn(2, 32, 3))
+    bn1 = nn.BatchNorm1d(3)
+    with pytest.raises(ValueError, match=r"BatchNorm1d: expected more than 1 value per "
+                                         r"channel when training, got input shape \(1, 3\)"):
+        bn1(gn.randn(1, 3))
+    with pytest.raises(ValueError, match=r"expected 2-D or 3-D input"):
+        bn1(gn.randn(2, 3, 4, 4))
+    for key, value in bn.state_dict().items():
+        np.testing.assert_array_equal(value.data, before[key], err_msg=key)
+    assert int(bn1.num_batches_tracked.item()) == 0
+    assert bn1.running_mean.data.tolist() == [0, 0, 0]
+    bn1.eval()
+    assert bn1(gn.randn(1, 3)).shape == (1, 3)  # fine in eval mode
+
+
+@pytest.mark.parametrize("build,match", [
+    (lambda: nn.BatchNorm2d(0), "num_features must be a positive int"),
+    (lambda: nn.BatchNorm2d(3, momentum="fast"), "momentum must be a float or None"),
+    (lambda: nn.MaxPool2d(3, padding=2), r"padding \(2, 2\) must be at most half"),
+    (lambda: nn.MaxPool2d(2, stride=0), "'stride' must be positive"),
+    (lambda: nn.AvgPool2d(2, divisor_override=0), "divisor_override must be a non-zero"),
+    (lambda: nn.AdaptiveAvgPool2d((2, -3)), "output_size"),
+])
+def test_layer_construction_errors(build, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        build()
+
+
+def test_small_cnn_trains_like_torch():
+    """Conv-free pipeline: BatchNorm2d -> MaxPool2d -> AvgPool2d -> flatten, one step each."""
+    ours = nn.Sequential(nn.BatchNorm2d(2), nn.MaxPool2d(2), nn.AdaptiveAvgPool2d(1))
+    theirs = torch.nn.Sequential(torch.nn.BatchNorm2d(2), torch.nn.MaxPool2d(2),
+                                 torch.nn.AdaptiveAvgPool2d(1))
+    ours.double()
+    theirs.double()
+    x = np.random.default_rng(2).standard_normal((4, 2, 6, 6))
+    out, t_out = ours(gn.tensor(x)), theirs(torch.tensor(x))
+    np.testing.assert_allclose(out.data, t_out.detach().numpy(), rtol=1e-10, atol=1e-12)
+    out.sum().backward()
+    t_out.sum().backward()
+    np.testing.assert_allclose(ours[0].weight.grad.data, theirs[0].weight.grad.numpy(),
+                               rtol=1e-9, atol=1e-12)

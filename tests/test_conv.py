@@ -1,0 +1,120 @@
+"""conv2d / conv1d beyond the registry: bad input is refused early with a message naming the
+op, the argument and the shapes, and the shapes of "same" / "valid" / strided outputs."""
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+import glassnet.functional as F
+
+
+def _conv2d_args(x_shape=(2, 3, 8, 8), w_shape=(4, 3, 3, 3), b_shape=(4,)):
+    x = gn.randn(*x_shape, requires_grad=True)
+    w = gn.randn(*w_shape, requires_grad=True)
+    b = gn.randn(*b_shape, requires_grad=True) if b_shape else None
+    return x, w, b
+
+
+BAD_CONV2D = [
+    # (x shape, w shape, kwargs, error type, pieces of the message)
+    ((2, 3, 8, 8), (4, 1, 3, 3), {}, ValueError,
+     ["conv2d: input has 3 channels but weight expects 1", "(2, 3, 8, 8)", "(4, 1, 3, 3)"]),
+    ((2, 4, 8, 8), (6, 1, 3, 3), dict(groups=3), ValueError,
+     ["conv2d", "groups=3", "4 input channels", "(2, 4, 8, 8)"]),
+    ((2, 6, 8, 8), (4, 2, 3, 3), dict(groups=3), ValueError,
+     ["conv2d", "groups=3", "4 output channels", "(4, 2, 3, 3)"]),
+    ((2, 4, 8, 8), (6, 1, 3, 3), dict(groups=2), ValueError,
+     ["conv2d: input has 4 channels but weight expects 2 (1 x groups=2)"]),
+    ((2, 3, 2, 2), (4, 3, 3, 3), {}, ValueError,
+     ["conv2d: kernel size (3, 3) is larger than the padded input (2, 2)", "(2, 3, 2, 2)"]),
+    ((2, 3, 4, 4), (4, 3, 2, 2), dict(dilation=4), ValueError,
+     ["kernel size (2, 2) (dilated (5, 5))", "padded input (4, 4)"]),
+    ((2, 3, 8, 8), (4, 3, 3, 3), dict(stride=0), ValueError,
+     ["conv2d: argument 'stride' must be positive, got 0"]),
+    ((2, 3, 8, 8), (4, 3, 3, 3), dict(stride=(1, -2)), ValueError,
+     ["'stride' must be positive", "(1, -2)"]),
+    ((2, 3, 8, 8), (4, 3, 3, 3), dict(dilation=0), ValueError, ["'dilation' must be positive"]),
+    ((2, 3, 8, 8), (4, 3, 3, 3), dict(padding=-1), ValueError,
+     ["'padding' must be non-negative"]),
+    ((2, 3, 8, 8), (4, 3, 3, 3), dict(padding="full"), ValueError,
+     ["'padding'", "'valid' or 'same'", "'full'"]),
+    ((2, 3, 8, 8), (4, 3, 3, 3), dict(padding="same", stride=2), ValueError,
+     ["padding='same' is not supported for strided convolutions"]),
+    ((2, 3, 8, 8), (4, 3, 3, 3), dict(stride=(1, 2, 3)), TypeError,
+     ["'stride' must be an int or a tuple of 2 ints"]),
+    ((2, 3, 8, 8), (4, 3, 3, 3), dict(groups=0), ValueError,
+     ["'groups' must be a positive int, got 0"]),
+    ((8, 8), (4, 3, 3, 3), {}, ValueError,
+     ["conv2d: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got 2-D", "(8, 8)"]),
+    ((1, 2, 3, 8, 8), (4, 3, 3, 3), {}, ValueError, ["got 5-D", "(1, 2, 3, 8, 8)"]),
+    ((2, 3, 8, 8), (4, 3, 3), {}, ValueError,
+     ["conv2d: weight must be 4-D", "got 3-D", "(4, 3, 3)"]),
+]
+
+
+@pytest.mark.parametrize("x_shape,w_shape,kwargs,error,pieces", BAD_CONV2D,
+                         ids=[str(i) for i in range(len(BAD_CONV2D))])
+def test_conv2d_bad_input_is_refused_with_a_clear_message(x_shape, w_shape, kwargs, error,
+                                                          pieces):
+    x, w, b = _conv2d_args(x_shape, w_shape, (w_shape[0],))
+    before = [t.data.copy() for t in (x, w, b)]
+    with pytest.raises(error) as info:
+        F.conv2d(x, w, b, **kwargs)
+    for piece in pieces:
+        assert piece in str(info.value), f"{piece!r} not in {str(info.value)!r}"
+    for t, old in zip((x, w, b), before):
+        assert np.array_equal(t.data, old) and t.grad is None
+
+
+def test_conv2d_bias_shape_and_dtype_are_checked():
+    x, w, _ = _conv2d_args()
+    with pytest.raises(ValueError, match=r"conv2d: bias has shape \(3,\) but weight has 4 "
+                                         r"output channels"):
+        F.conv2d(x, w, gn.randn(3))
+    with pytest.raises(TypeError, match="conv2d: weight dtype float64 and input dtype "
+                                        "float32 must match"):
+        F.conv2d(x, w.double())
+    with pytest.raises(TypeError, match="conv2d: argument 'input' must be a floating point"):
+        F.conv2d(gn.tensor(np.ones((1, 3, 4, 4), dtype=np.int64)), w)
+
+
+def test_conv1d_bad_input_names_conv1d():
+    with pytest.raises(ValueError, match=r"conv1d: input has 2 channels but weight expects 3 "
+                                         r"\(input shape \(4, 2, 9\), weight shape \(5, 3, 3\)\)"):
+        F.conv1d(gn.randn(4, 2, 9), gn.randn(5, 3, 3))
+    with pytest.raises(ValueError, match=r"conv1d: expected 2-D \(C, L\) or 3-D \(N, C, L\)"):
+        F.conv1d(gn.randn(4, 2, 9, 9), gn.randn(5, 2, 3))
+    with pytest.raises(ValueError, match=r"conv1d: kernel size \(5,\) is larger"):
+        F.conv1d(gn.randn(1, 2, 4), gn.randn(5, 2, 5))
+
+
+@pytest.mark.parametrize("padding,stride,dilation,expected", [
+    ("same", 1, 1, (2, 4, 7, 6)),
+    ("same", 1, 2, (2, 4, 7, 6)),
+    ("valid", 1, 1, (2, 4, 5, 3)),
+    (1, 2, 1, (2, 4, 4, 3)),
+    ((0, 2), (2, 3), (1, 2), (2, 4, 3, 2)),
+])
+def test_conv2d_output_shapes(padding, stride, dilation, expected):
+    x, w, b = _conv2d_args((2, 3, 7, 6), (4, 3, 3, 4))
+    out = F.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation)
+    assert out.shape == expected
+
+
+def test_conv2d_is_one_node_and_conv1d_too():
+    x, w, b = _conv2d_args()
+    out = F.conv2d(x, w, b)
+    assert out.grad_fn.name == "Conv2d"
+    assert all(p is q for p, q in zip(out.grad_fn.parents, (x, w, b)))
+    x1 = gn.randn(2, 3, 9, requires_grad=True)
+    out1 = F.conv1d(x1, gn.randn(4, 3, 3, requires_grad=True))
+    assert out1.grad_fn.parents[0] is x1
+
+
+def test_conv2d_float32_stays_float32_and_skips_unneeded_gradients():
+    x = gn.randn(2, 3, 8, 8)
+    w = gn.randn(4, 3, 3, 3, requires_grad=True)
+    out = F.conv2d(x, w)
+    assert out.dtype == np.float32
+    out.sum().backward()
+    assert x.grad is None and w.grad.shape == (4, 3, 3, 3) and w.grad.dtype == np.float32
