@@ -13,16 +13,20 @@ from glassnet.ops import (
     normalization,
     pooling,
     reduce,
+    rnn,
     shape,
 )
+from glassnet.ops import embedding as embedding_ops  # the module; F.embedding is the op
 from glassnet.ops.activation import *  # noqa: F403
 from glassnet.ops.conv import *  # noqa: F403
 from glassnet.ops.elementwise import *  # noqa: F403
+from glassnet.ops.embedding import *  # noqa: F403
 from glassnet.ops.linalg import *  # noqa: F403
 from glassnet.ops.loss import *  # noqa: F403
 from glassnet.ops.normalization import *  # noqa: F403
 from glassnet.ops.pooling import *  # noqa: F403
 from glassnet.ops.reduce import *  # noqa: F403
+from glassnet.ops.rnn import *  # noqa: F403
 from glassnet.ops.shape import *  # noqa: F403
 
 __all__ = [
@@ -33,6 +37,8 @@ __all__ = [
     *activation.__all__,
     *loss.__all__,
     *conv.__all__,
+    *embedding_ops.__all__,
+    *rnn.__all__,
     *pooling.__all__,
     *normalization.__all__,
 ]

@@ -37,6 +37,8 @@ from glassnet.nn.module import Module
 from glassnet.nn.normalization import BatchNorm1d, BatchNorm2d
 from glassnet.nn.parameter import Parameter
 from glassnet.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from glassnet.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from glassnet.nn.sparse import Embedding
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Identity", "Linear",
@@ -46,4 +48,6 @@ __all__ = [
     "Softplus", "Softmax", "LogSoftmax", "Maxout", "Step", "Heaviside", "MSELoss", "L1Loss",
     "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
     "HingeEmbeddingLoss", "MultiMarginLoss", "KLDivLoss", "init", "functional", "utils",
+    "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
+    "Embedding",
 ]

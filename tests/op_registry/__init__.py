@@ -8,18 +8,20 @@ from tests.op_registry import (
     activation,
     conv,
     elementwise,
+    embedding,
     linalg,
     loss,
     normalization,
     pooling,
     reduce,
+    rnn,
     shape,
 )
 from tests.op_registry.spec import Const, Diff, OpInfo, Sample
 
 OPS: dict[str, OpInfo] = {}
-for _family in (elementwise, reduce, shape, linalg, activation, loss, conv, pooling,
-                normalization):
+for _family in (elementwise, reduce, shape, linalg, activation, loss, conv, embedding, rnn,
+                pooling, normalization):
     for _info in _family.OPS:
         if _info.name in OPS:
             raise ValueError(f"op registry: {_info.name!r} is listed twice")
