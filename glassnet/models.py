@@ -32,10 +32,27 @@ def mlp(in_features: int, hidden: list[int], out_features: int,
     return nn.Sequential(*layers)
 
 
+def mnist_cnn(activation: str = "relu", out_features: int = 10) -> nn.Sequential:
+    """The lectures' MNIST CNN, for (N, 1, 28, 28) images:
+
+        conv 1->32 3x3, act, max-pool 2    (N, 32, 13, 13)   28 - 3 + 1 = 26, 26 / 2 = 13
+        conv 32->64 3x3, act, max-pool 2   (N, 64, 5, 5)     13 - 3 + 1 = 11, floor(11 / 2) = 5
+        flatten, linear 1600->128, act     (N, 128)          64 * 5 * 5 = 1600
+        linear 128->10                     (N, 10) logits
+    """
+    act = ACTIVATIONS[activation]
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3), act(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3), act(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(1600, 128), act(), nn.Linear(128, out_features))
+
+
 def build(config: dict) -> nn.Module:
     """The model described by ``config`` (as written to a run's config.json)."""
     kind = config.get("model", "mlp")
     if kind == "mlp":
         return mlp(config["in_features"], list(config["hidden"]), config["out_features"],
                    config.get("activation", "relu"), config.get("dropout", 0.0))
-    raise ValueError(f"build: unknown model kind {kind!r} in config")
+    if kind == "cnn":
+        return mnist_cnn(config.get("activation", "relu"), config["out_features"])
+    raise ValueError(f"build: unknown model kind {kind!r} in config; expected 'mlp' or 'cnn'")

@@ -31,3 +31,11 @@ def load(name: str, seed: int, root: str | None = None, n_samples: int = 1000):
         info = {"in_features": 2, "classes": int(np.max(y)) + 1}
         return x_train, y_train, x_test, y_test, info
     raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}")
+
+
+def model_inputs(config: dict, x: np.ndarray) -> np.ndarray:
+    """The model's input layout: flat (N, 784) rows for an MLP, (N, 1, 28, 28) images for
+    the CNN (a view, no copy)."""
+    if config.get("model") == "cnn":
+        return x.reshape(len(x), 1, 28, 28)
+    return x

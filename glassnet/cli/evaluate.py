@@ -19,7 +19,8 @@ def run(args) -> int:
 
     model, config = load_model(args.run)
     _, _, x_test, y_test, info = datasets.load(config["dataset"], config["seed"],
-                                               args.data_root)
+                                               args.data_root, config.get("samples", 1000))
+    x_test = datasets.model_inputs(config, x_test)
     results = train.evaluate(model, nn.CrossEntropyLoss(),
                              (gn.from_numpy(x_test), gn.from_numpy(y_test)))
     outputs = train.predict(model, x_test).data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from glassnet.cli.datasets import model_inputs
 from glassnet.cli.errors import CommandError
 from glassnet.cli.runs import load_model
 
@@ -25,7 +26,7 @@ def run(args) -> int:
         pixels = load_digit_image(args.image)  # (28, 28) float32 in [0, 1], MNIST-style
     except (OSError, ValueError) as e:
         raise CommandError(f"predict: cannot read {args.image!r} as an image: {e}") from None
-    logits = train.predict(model, pixels.reshape(1, 784)).data[0]
+    logits = train.predict(model, model_inputs(config, pixels.reshape(1, 784))).data[0]
     shifted = np.exp(logits - logits.max())
     probs = shifted / shifted.sum()
     best = int(np.argmax(probs))

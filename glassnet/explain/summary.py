@@ -25,6 +25,7 @@ class SummaryRow:
     params: int
     trainable: int
     arithmetic: str  # e.g. "784*128 + 128 = 100,480"; "0" for a layer without parameters
+    shape_arithmetic: str = ""  # e.g. "H: floor((28 - 3 + 2*0) / 1) + 1 = 26" (conv, pool)
 
 
 @dataclass
@@ -33,20 +34,22 @@ class LayerInfo:
 
     describe(module) -> the parameter arithmetic, e.g. "784*128 + 128 = 100,480";
     check(module, in_shape, previous) -> a message naming the expected shape and a fix
-    when ``in_shape`` cannot work, else None (``previous`` is the layer before, or None).
+    when ``in_shape`` cannot work, else None (``previous`` is the layer before, or None);
+    shape(module, in_shape, out_shape) -> how the output size follows from the input's.
     """
 
     describe: Callable | None = None
     check: Callable | None = None
+    shape: Callable | None = None
 
 
 LAYERS: dict[str, LayerInfo] = {}
 
 
 def register(type_name: str, describe: Callable | None = None,
-             check: Callable | None = None) -> None:
-    """Teach ``summary`` a layer type's parameter arithmetic and shape check."""
-    LAYERS[type_name] = LayerInfo(describe, check)
+             check: Callable | None = None, shape: Callable | None = None) -> None:
+    """Teach ``summary`` a layer type's parameter arithmetic, shape check and size rule."""
+    LAYERS[type_name] = LayerInfo(describe, check, shape)
 
 
 def _n(count: int) -> str:
@@ -92,6 +95,69 @@ def _linear_check(m, in_shape: tuple, previous) -> str | None:
 register("Linear", _linear_describe, _linear_check)
 
 
+# ----------------------------------------------------------------------------- conv, pooling
+def _per_dim(value, dims: int) -> tuple:
+    """A layer setting (int or tuple) as one value per spatial dimension."""
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * dims
+
+
+def _window_sizes(m, in_shape: tuple, out_shape: tuple) -> str:
+    """floor((W + 2P - D*(K - 1) - 1) / S) + 1 per spatial dim: the output-size rule of
+    convolution and pooling (with D = 1 it is the lectures' floor((W - K + 2P) / S) + 1)."""
+    dims = len(out_shape) - 2
+    padding = getattr(m, "padding", 0)
+    if isinstance(padding, str):  # "same" / "valid" name the rule themselves
+        return f"padding={padding!r}"
+    kernel = _per_dim(m.kernel_size, dims)
+    stride = _per_dim(getattr(m, "stride", None) or m.kernel_size, dims)
+    dilation = _per_dim(getattr(m, "dilation", 1), dims)
+    rounding = "ceil" if getattr(m, "ceil_mode", False) else "floor"
+    labels = "HW" if dims == 2 else "L"
+    parts = []
+    for label, w, k, st, p, d, out in zip(labels, in_shape[2:], kernel, stride,
+                                          _per_dim(padding, dims), dilation, out_shape[2:]):
+        span = f"{d}*({k} - 1) + 1" if d != 1 else f"{k}"
+        parts.append((label, f"{rounding}(({w} - {span} + 2*{p}) / {st}) + 1 = {out}"))
+    if len({rule for _, rule in parts}) == 1:  # a square case: one line for both sides
+        return f"{' = '.join(label for label, _ in parts)}: {parts[0][1]}"
+    return "; ".join(f"{label}: {rule}" for label, rule in parts)
+
+
+def _conv_describe(m) -> str:
+    k = "*".join(map(str, m.weight.shape[2:]))
+    per_out = f"{m.weight.shape[1]}*{k}"
+    expr = f"{per_out}*{m.weight.shape[0]}" + (f" + {m.weight.shape[0]}" if m.bias is not None
+                                              else "")
+    return f"{expr} = {_n(sum(p.numel() for p in m.parameters()))}"
+
+
+def _conv_check(m, in_shape: tuple, previous) -> str | None:
+    spatial = len(m.weight.shape) - 2
+    if len(in_shape) not in (spatial + 1, spatial + 2):
+        layout = "(N, C, H, W)" if spatial == 2 else "(N, C, L)"
+        return f"expects input {layout}, but receives {in_shape}: reshape the input"
+    channels = in_shape[-spatial - 1]
+    if channels != m.in_channels:
+        return (f"expects {m.in_channels} input channels but receives {channels} (input "
+                f"shape {in_shape}): set in_channels={channels}, or change the previous "
+                f"layer's out_channels to {m.in_channels}")
+    return None
+
+
+def _batchnorm_describe(m) -> str:
+    c = m.num_features
+    return f"{c} + {c} = {_n(2 * c)} (+ running mean, var: not trained)" if m.weight is not \
+        None else "0"
+
+
+for _name in ("Conv1d", "Conv2d"):
+    register(_name, _conv_describe, _conv_check, _window_sizes)
+for _name in ("MaxPool2d", "AvgPool2d"):
+    register(_name, None, None, _window_sizes)
+for _name in ("BatchNorm1d", "BatchNorm2d"):
+    register(_name, _batchnorm_describe)
+
+
 # ----------------------------------------------------------------------------- summary
 class Summary:
     """The walk-through; ``print(summary)`` shows it as a table."""
@@ -106,10 +172,13 @@ class Summary:
         return self.rows[-1].output_shape if self.rows else self.input_shape
 
     def to_text(self) -> str:
-        table = [("#", "layer", "output shape", "parameters"),
-                 ("", "input", str(self.input_shape), "")]
-        table += [(r.index, r.name, str(r.output_shape), r.arithmetic) for r in self.rows]
-        widths = [max(len(row[i]) for row in table) for i in range(4)]
+        sizes = any(r.shape_arithmetic for r in self.rows)  # a column only where it says something
+        table = [("#", "layer", "output shape", "parameters") + (("output size",) if sizes
+                                                                   else ()),
+                 ("", "input", str(self.input_shape), "") + (("",) if sizes else ())]
+        table += [(r.index, r.name, str(r.output_shape), r.arithmetic)
+                  + ((r.shape_arithmetic,) if sizes else ()) for r in self.rows]
+        widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
         lines = [f"{self.model_name} on input {self.input_shape}"]
         for k, row in enumerate(table):
             lines.append("  ".join(c.rjust(w) if i == 0 else c.ljust(w)
@@ -176,7 +245,8 @@ def summary(model, input_shape, batch_size: int = 1) -> Summary:
         for index, layer in _layers(model):
             name = type(layer).__name__
             info = LAYERS.get(name, LayerInfo())
-            problem = info.check(layer, tuple(x.shape), previous) if info.check else None
+            in_shape = tuple(x.shape)
+            problem = info.check(layer, in_shape, previous) if info.check else None
             if problem:
                 raise ValueError(f"summary: layer {index} ({name}) {problem}")
             try:
@@ -188,7 +258,9 @@ def summary(model, input_shape, batch_size: int = 1) -> Summary:
             trainable = sum(p.numel() for p in layer.parameters() if p.requires_grad)
             arithmetic = (info.describe(layer) if info.describe and params
                           else _generic_arithmetic(layer))
-            rows.append(SummaryRow(index, name, tuple(x.shape), params, trainable, arithmetic))
+            sizes = info.shape(layer, in_shape, tuple(x.shape)) if info.shape else ""
+            rows.append(SummaryRow(index, name, tuple(x.shape), params, trainable, arithmetic,
+                                   sizes))
             if params:
                 previous = layer
     total = sum(p.numel() for p in model.parameters())

@@ -10,7 +10,9 @@ from glassnet.viz.plots import (
     plot_curves,
     plot_decision_boundary,
     plot_digit_predictions,
+    plot_feature_maps,
+    plot_filters,
 )
 
 __all__ = ["plot_curves", "plot_confusion_matrix", "plot_digit_predictions",
-           "plot_decision_boundary"]
+           "plot_decision_boundary", "plot_filters", "plot_feature_maps"]

@@ -130,3 +130,41 @@ def plot_decision_boundary(predict_proba, X: np.ndarray, y: np.ndarray, path: st
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
     return _save(fig, path)
+
+
+def plot_filters(weight: np.ndarray, path: str, title: str = "First-layer filters") -> str:
+    """Each output channel's kernel (averaged over input channels) as a small image."""
+    plt = _pyplot()
+    weight = np.asarray(weight)  # (out, in, kh, kw)
+    kernels = weight.mean(axis=1)
+    n = len(kernels)
+    columns = min(8, n)
+    rows = int(np.ceil(n / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.4 * rows + 0.4))
+    limit = np.abs(kernels).max() or 1.0
+    for ax in np.atleast_1d(axes).ravel():
+        ax.axis("off")
+    for i, (ax, kernel) in enumerate(zip(np.atleast_1d(axes).ravel(), kernels)):
+        ax.imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_title(str(i), fontsize=7)
+    fig.suptitle(f"{title} ({weight.shape[2]}x{weight.shape[3]}; red +, blue -)")
+    return _save(fig, path)
+
+
+def plot_feature_maps(image: np.ndarray, maps: dict, path: str, per_layer: int = 8) -> str:
+    """One input digit and, per convolution layer, its first ``per_layer`` feature maps."""
+    plt = _pyplot()
+    rows = 1 + len(maps)
+    fig, axes = plt.subplots(rows, per_layer, figsize=(1.4 * per_layer, 1.6 * rows))
+    axes = np.atleast_2d(axes)
+    for ax in axes.ravel():
+        ax.axis("off")
+    axes[0, 0].imshow(np.asarray(image).reshape(28, 28), cmap="gray_r")
+    axes[0, 0].set_title("input", fontsize=8)
+    for row, (name, fmap) in enumerate(maps.items(), start=1):
+        fmap = np.asarray(fmap)  # (C, H, W)
+        for j in range(min(per_layer, fmap.shape[0])):
+            axes[row, j].imshow(fmap[j], cmap="viridis")
+            axes[row, j].set_title(f"{name} #{j}" if j == 0 else f"#{j}", fontsize=7)
+    fig.suptitle("Feature maps of one test digit after each convolution (+ReLU)")
+    return _save(fig, path)

@@ -161,3 +161,29 @@ def test_resume_of_a_folder_without_a_checkpoint_is_refused(tmp_path, capsys):
     (run / "config.json").write_text("{}")
     assert main(["train", "--resume", str(run)]) == 1
     assert "has no checkpoint yet" in capsys.readouterr().err
+
+
+def test_cnn_run_writes_filters_and_feature_maps_and_predicts(tmp_path, capsys):
+    out = tmp_path / "cnn"
+    assert main(["train", "--model", "cnn", "--epochs", "1", "--quiet", "--out", str(out)]) == 0
+    for plot in ("filters.png", "feature_maps.png", "confusion_matrix.png", "predictions.png"):
+        assert (out / plot).read_bytes()[:8] == PNG
+    report = json.loads((out / "metrics.json").read_text())
+    assert report["config"]["model"] == "cnn" and report["test_accuracy"] > 0.97
+    assert main(["evaluate", str(out)]) == 0
+
+    from PIL import Image
+
+    from glassnet.data import MNIST
+
+    test = MNIST(train=False)
+    path = tmp_path / "digit.png"
+    Image.fromarray(255 - test.data[1]).resize((64, 64)).save(path)
+    capsys.readouterr()
+    assert main(["predict", str(out), str(path)]) == 0
+    assert f"Predicted: {int(test.targets[1])}" in capsys.readouterr().out
+
+
+def test_cnn_needs_images(capsys):
+    assert main(["train", "--model", "cnn", "--dataset", "xor", "--quiet"]) == 1
+    assert "--model cnn takes images" in capsys.readouterr().err

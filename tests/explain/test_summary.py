@@ -67,3 +67,24 @@ def test_a_failing_unknown_layer_is_named_with_its_input_shape():
         summary(nn.Sequential(nn.Linear(3, 8), Broken()), 3)
     with pytest.raises(ValueError, match="input_shape must be positive ints"):
         summary(nn.Linear(3, 8), (0, 3))
+
+
+def test_cnn_summary_shows_the_output_size_arithmetic():
+    from glassnet import models
+
+    text = str(summary(models.mnist_cnn(), (1, 28, 28)))
+    assert "1*3*3*32 + 32 = 320" in text
+    assert "32*3*3*64 + 64 = 18,496" in text
+    assert "H = W: floor((28 - 3 + 2*0) / 1) + 1 = 26" in text
+    assert "H = W: floor((11 - 2 + 2*0) / 2) + 1 = 5" in text
+    assert "1600*128 + 128 = 204,928" in text
+    assert "total params: 320 + 18,496 + 204,928 + 1,290 = 225,034" in text
+
+
+def test_conv_channel_mismatch_names_the_layer_and_a_fix():
+    from glassnet import nn
+
+    model = nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU(), nn.Conv2d(4, 8, 3))
+    with pytest.raises(ValueError, match=r"layer 2 \(Conv2d\) expects 4 input channels but "
+                                         r"receives 8 .*set in_channels=8"):
+        summary(model, (1, 12, 12))
