@@ -60,6 +60,7 @@ class Tensor:
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_retains_grad", "_version",
                  "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
+    _writes = 0  # in-place writes to any tensor so far (the engine's fast version check)
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         self.data = _as_array(data, dtype)
@@ -421,6 +422,7 @@ class Tensor:
                                f"tensor of shape {self.shape}")
         self.data[...] = values
         self._version += 1
+        Tensor._writes += 1
         return self
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from glassnet.tensor import Tensor
+
 
 def topological_order(root) -> list:
     """Tensors reachable from ``root`` through requires-grad edges, inputs before outputs."""
@@ -57,7 +59,8 @@ def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
                 f"{fn!r}); its saved values were freed after the first backward. Pass "
                 "retain_graph=True to the first backward call if you need to do this."
             )
-        _check_versions(tensor, fn)
+        if fn.writes != Tensor._writes:  # something was written in place since fn ran
+            _check_versions(tensor, fn)
         input_grads = type(fn).backward(fn, grad)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)

@@ -48,15 +48,27 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         ctx = cls()
-        needs = tuple(isinstance(t, Tensor) and t.requires_grad for t in inputs)
-        ctx.needs_input_grad = needs
-        arrays = [t.data if isinstance(t, Tensor) else t for t in inputs]
+        # One pass over the inputs (this runs for every op: it is the library's hot path).
+        arrays, needs, versions, any_needs = [], [], [], False
+        for t in inputs:
+            if isinstance(t, Tensor):
+                arrays.append(t.data)
+                needs.append(t.requires_grad)
+                versions.append(t._version)
+                any_needs = any_needs or t.requires_grad
+            else:
+                arrays.append(t)
+                needs.append(False)
+                versions.append(0)
+        ctx.needs_input_grad = needs = tuple(needs)
         out = cls.forward(ctx, *arrays, **params)
-        if grad_mode._enabled and True in needs:
+        if any_needs and grad_mode._enabled:
             ctx.parents = inputs
             # Versions of the inputs now: the engine refuses to run backward if one of them
-            # (whose values this node may have saved) was changed in place since.
-            ctx.versions = tuple(t._version if isinstance(t, Tensor) else 0 for t in inputs)
+            # (whose values this node may have saved) was changed in place since. The global
+            # write count lets it skip that check when nothing was written at all.
+            ctx.versions = tuple(versions)
+            ctx.writes = Tensor._writes
             return Tensor._make(out, True, ctx)
         return Tensor._make(out, False, None)
 

@@ -94,6 +94,7 @@ def _renorm_(weight: Tensor, ids: np.ndarray, max_norm: float, norm_type: float)
     scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
     w[rows] *= scale[:, None]
     weight._version += 1  # an op that saved weight's old values refuses to backward
+    Tensor._writes += 1
 
 
 def embedding(input, weight, padding_idx: int | None = None, max_norm: float | None = None,
