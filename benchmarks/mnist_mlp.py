@@ -40,7 +40,7 @@ def glassnet_mlp(weights) -> nn.Sequential:
     return model
 
 
-def glassnet_epoch(model, optimizer, x, y, order) -> None:
+def glassnet_epoch(model, optimizer, x, y, order, schedule=None) -> None:
     loss_fn = nn.CrossEntropyLoss()
     for i in range(0, len(order), BATCH):
         idx = order[i:i + BATCH]
@@ -48,15 +48,19 @@ def glassnet_epoch(model, optimizer, x, y, order) -> None:
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        if schedule is not None:
+            schedule.step()
 
 
-def torch_epoch(model, optimizer, x, y, order) -> None:
+def torch_epoch(model, optimizer, x, y, order, schedule=None) -> None:
     loss_fn = torch.nn.CrossEntropyLoss()
     for xb, yb in torch_batches(x, y, order):
         loss = loss_fn(model(xb), yb)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if schedule is not None:
+            schedule.step()
 
 
 def throughput(data, rounds: int) -> dict:
@@ -99,9 +103,9 @@ def time_to_target(data, target: float = 0.98) -> dict:
             order = rng.permutation(len(x))
             start = time.perf_counter()
             if name == "glassnet":
-                _scheduled_epoch_glassnet(g_model, g_opt, g_sched, x, y, order)
+                glassnet_epoch(g_model, g_opt, x, y, order, g_sched)
             else:
-                _scheduled_epoch_torch(t_model, t_opt, t_sched, tx, ty, order)
+                torch_epoch(t_model, t_opt, tx, ty, order, t_sched)
             elapsed += time.perf_counter() - start
             if name == "glassnet":
                 with gn.no_grad():
@@ -114,27 +118,6 @@ def time_to_target(data, target: float = 0.98) -> dict:
         results[name] = {"reached": reached, "final_accuracy": accuracy,
                          "total_seconds": elapsed}
     return results
-
-
-def _scheduled_epoch_glassnet(model, opt, sched, x, y, order):
-    loss_fn = nn.CrossEntropyLoss()
-    for i in range(0, len(order), BATCH):
-        idx = order[i:i + BATCH]
-        loss = loss_fn(model(gn.from_numpy(x[idx])), gn.from_numpy(y[idx]))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-
-
-def _scheduled_epoch_torch(model, opt, sched, x, y, order):
-    loss_fn = torch.nn.CrossEntropyLoss()
-    for xb, yb in torch_batches(x, y, order):
-        loss = loss_fn(model(xb), yb)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
 
 
 def main() -> None:

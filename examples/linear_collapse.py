@@ -30,6 +30,7 @@ import numpy as np
 import glassnet as gn
 from glassnet import nn, optim
 from glassnet.data import make_circles, make_xor, train_test_split
+from glassnet.viz import save_figure
 
 DATASETS = {
     "xor": lambda n, seed: make_xor(n, seed=seed),
@@ -162,11 +163,7 @@ def plot_findings(fitted: dict, findings: dict, path: str) -> str:
         ax.set_ylim(lo[1], hi[1])
         ax.set_title(f"{name}: trained deep linear net, test accuracy "
                      f"{findings[name]['deep linear']:.1%}", fontsize=10)
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

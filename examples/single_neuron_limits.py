@@ -29,6 +29,7 @@ import numpy as np
 import glassnet as gn
 from glassnet import nn, optim
 from glassnet.data import make_circles, make_xor, train_test_split
+from glassnet.viz import save_figure
 
 DATASETS = {
     "xor": lambda n, seed: make_xor(n, noise=0.0, seed=seed),
@@ -128,11 +129,7 @@ def plot_grid(fitted: dict, findings: dict, path: str) -> str:
             polar = column == "neuron_polar"
             ax.set_xlabel("r" if polar else "x1")
             ax.set_ylabel("theta" if polar else "x2")
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

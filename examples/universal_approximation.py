@@ -29,6 +29,7 @@ import glassnet as gn
 from glassnet import nn, optim
 from glassnet.data import functions
 from glassnet.optim.lr_scheduler import CosineAnnealingLR
+from glassnet.viz import save_figure
 
 TARGETS = ("sine", "abs", "step")
 WIDTHS = (1, 2, 4, 8, 16, 32)
@@ -120,11 +121,7 @@ def plot_fits(fitted: dict, findings: dict, widths, targets, path: str) -> str:
     ax.set_title("error falls with width")
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -12,7 +12,9 @@ from glassnet.viz.plots import (
     plot_digit_predictions,
     plot_feature_maps,
     plot_filters,
+    save_figure,
 )
 
 __all__ = ["plot_curves", "plot_confusion_matrix", "plot_digit_predictions",
-           "plot_decision_boundary", "plot_filters", "plot_feature_maps"]
+           "plot_decision_boundary", "plot_filters", "plot_feature_maps",
+           "save_figure"]

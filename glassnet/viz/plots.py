@@ -18,6 +18,12 @@ def _pyplot():
     return plt
 
 
+def save_figure(fig, path: str) -> str:
+    """Write ``fig`` as a PNG at ``path`` (folders made, written atomically) and close it."""
+    fig.tight_layout()
+    return _save(fig, path)
+
+
 def _save(fig, path: str) -> str:
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
