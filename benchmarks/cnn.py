@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import numpy as np
 import torch
 from mnist_common import BATCH, mnist_arrays
+from timing import interleaved
 
 import glassnet as gn
 from glassnet import models, nn, optim
@@ -67,13 +67,14 @@ def main() -> None:
     if gap > 1e-3:
         raise SystemExit("glassnet and PyTorch disagree; timings would be meaningless")
 
-    times = {"glassnet": [], "pytorch": []}
-    for _ in range(args.rounds):
-        for name, step in (("glassnet", glassnet_step), ("pytorch", torch_step)):
-            start = time.perf_counter()
+    def rounds_of(step):
+        def run():
             for idx in batches:
                 step(idx)
-            times[name].append(time.perf_counter() - start)
+        return run
+
+    times = interleaved({"glassnet": rounds_of(glassnet_step),
+                         "pytorch": rounds_of(torch_step)}, args.rounds)
     rate = {k: BATCH * args.steps / statistics.median(v) for k, v in times.items()}
     print(f"{torch.get_num_threads()} torch threads; median of {args.rounds} rounds x "
           f"{args.steps} steps, batch {BATCH}:")

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import numpy as np
 import torch
+from timing import interleaved
 
 import glassnet as gn
 from glassnet import nn
@@ -55,14 +55,15 @@ def main() -> None:
     if gap > 1e-3 or w_gap > 1e-2:
         raise SystemExit("glassnet and PyTorch disagree; timings would be meaningless")
 
-    times = {"glassnet": [], "pytorch": []}
-    for _ in range(args.rounds):
-        for name, run in (("glassnet", glassnet_pass), ("pytorch", torch_pass)):
-            start = time.perf_counter()
+    def repeated(run):
+        def go():
             for _ in range(args.repeats):
                 run()
-            times[name].append((time.perf_counter() - start) / args.repeats)
-    ms = {k: 1e3 * statistics.median(t) for k, t in times.items()}
+        return go
+
+    times = interleaved({"glassnet": repeated(glassnet_pass), "pytorch": repeated(torch_pass)},
+                        args.rounds)
+    ms = {k: 1e3 * statistics.median(t) / args.repeats for k, t in times.items()}
     print(f"{torch.get_num_threads()} torch threads; LSTM {SIZE}->{SIZE}, batch {BATCH}, "
           f"{STEPS} steps, forward+backward, median of {args.rounds} rounds:")
     for name, value in ms.items():

@@ -4,8 +4,8 @@ momentum, batch 64: glassnet ops against hand-written NumPy and PyTorch on the C
     .venv/bin/python benchmarks/mlp_step.py [--steps 200] [--rounds 7]
 
 All three start from the same weights and see the same batches; the script first checks that
-their losses agree, then times them in interleaved rounds (so machine noise hits all three
-alike) and prints the median samples per second and the ratios.
+their losses agree, then times them in interleaved rounds (rotated order, a pause before each:
+see timing.py) and prints the median samples per second and the ratios.
 Targets (issue 2): glassnet >= 1.5x PyTorch, and within 30% of hand-written NumPy.
 """
 
@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 import torch
+from timing import interleaved
 
 import glassnet as gn
 import glassnet.functional as F
@@ -147,10 +148,8 @@ def main() -> None:
 
     for step in impls.values():  # warm-up
         run(step, xs, ys, 20)
-    times = {name: [] for name in impls}
-    for _ in range(args.rounds):
-        for name, step in impls.items():
-            times[name].append(run(step, xs, ys, args.steps))
+    times = interleaved({name: (lambda step=step: run(step, xs, ys, args.steps))
+                         for name, step in impls.items()}, args.rounds)
 
     rate = {name: BATCH * args.steps / statistics.median(t) for name, t in times.items()}
     print(f"\nmachine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} "

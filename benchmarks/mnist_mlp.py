@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/mnist_mlp.py [--rounds 5]
 
-1. Throughput: one epoch at batch 64 with SGD + momentum 0.9 (lr 0.01), alternating between
-   the two frameworks for ``--rounds`` epochs each; median samples per second and the ratio.
+1. Throughput: one epoch at batch 64 with SGD + momentum 0.9 (lr 0.01), interleaved between
+   the two frameworks for ``--rounds`` epochs each (timing.py); median samples per second.
    Target (issue 3): glassnet >= 1.5x PyTorch (goal 2x).
 2. Time to 98.0% test accuracy with glassnet's documented default recipe (`glassnet train`:
    SGD lr 0.1 with Nesterov momentum 0.9, one-cycle schedule over 12 epochs, batch 64), the
@@ -28,6 +28,7 @@ from mnist_common import (
     torch_batches,
     torch_mlp,
 )
+from timing import interleaved
 
 import glassnet as gn
 from glassnet import nn, optim
@@ -70,16 +71,10 @@ def throughput(data, rounds: int) -> dict:
     g_model, t_model = glassnet_mlp(weights), torch_mlp(weights)
     g_opt = optim.SGD(g_model.parameters(), lr=0.01, momentum=0.9)
     t_opt = torch.optim.SGD(t_model.parameters(), lr=0.01, momentum=0.9)
-    rng = np.random.default_rng(0)
-    times = {"glassnet": [], "pytorch": []}
-    for _ in range(rounds):
-        order = rng.permutation(len(x))
-        start = time.perf_counter()
-        glassnet_epoch(g_model, g_opt, x, y, order)
-        times["glassnet"].append(time.perf_counter() - start)
-        start = time.perf_counter()
-        torch_epoch(t_model, t_opt, tx, ty, order)
-        times["pytorch"].append(time.perf_counter() - start)
+    order = np.random.default_rng(0).permutation(len(x))
+    times = interleaved({
+        "glassnet": lambda: glassnet_epoch(g_model, g_opt, x, y, order),
+        "pytorch": lambda: torch_epoch(t_model, t_opt, tx, ty, order)}, rounds)
     return {k: len(x) / statistics.median(v) for k, v in times.items()}
 
 
