@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from glassnet.cli import data, evaluate, explain, predict, train
+from glassnet.cli import data, evaluate, explain, predict, sample, train
 from glassnet.cli.errors import CommandError
 
 COMMANDS = {
@@ -14,6 +14,7 @@ COMMANDS = {
     "predict": (predict, "classify a digit image with a trained MNIST run"),
     "data": (data, "fetch and verify datasets"),
     "explain": (explain, "the backprop ledger of a small network given in a JSON/YAML file"),
+    "sample": (sample, "generate text with a character language model run (--model charlm)"),
 }
 
 
