@@ -187,20 +187,8 @@ def run(args) -> int:
           f"{sum(p.numel() for p in model.parameters()):,} parameters, run folder {run_dir}"
           + (f" (resuming from {checkpoint})" if checkpoint else ""))
     trainer = train.Trainer(model, loss_fn, optimizer, metrics=["accuracy"])
-    start = time.perf_counter()
-    try:
-        history = trainer.fit(loader, epochs=args.epochs, val_data=test_data,
-                              callbacks=callbacks, verbose=not args.quiet,
-                              resume_from=checkpoint)
-    except (ValueError, OSError) as e:
-        if checkpoint is None:
-            raise
-        raise CommandError(f"train --resume: cannot resume from {checkpoint}: {e}") from None
-    train_seconds = time.perf_counter() - start
-    if history.stop_reason:
-        kept = sorted(os.listdir(run_dir))
-        raise CommandError(f"train: stopped: {history.stop_reason}. Files already in "
-                           f"{run_dir} are kept: {', '.join(kept)}")
+    history, train_seconds = fit_run(trainer, loader, test_data, callbacks, args.epochs,
+                                     not args.quiet, checkpoint, run_dir)
 
     final = trainer.evaluate(test_data)
     io.save(model, os.path.join(run_dir, "model.safetensors"), metadata={"config": config})
@@ -221,6 +209,25 @@ def run(args) -> int:
     print(f"wrote {run_dir}/: model.safetensors, checkpoint.safetensors, metrics.json, "
           f"log.csv, {', '.join(os.path.basename(p) for p in plots)}")
     return 0
+
+
+def fit_run(trainer, loader, val_data, callbacks, epochs: int, verbose: bool,
+            checkpoint: str | None, run_dir: str):
+    """Train (or resume) and return (history, training seconds); a failed resume or a run
+    stopped by TerminateOnNaN becomes a one-line CommandError that says what was kept."""
+    start = time.perf_counter()
+    try:
+        history = trainer.fit(loader, epochs=epochs, val_data=val_data, callbacks=callbacks,
+                              verbose=verbose, resume_from=checkpoint)
+    except (ValueError, OSError) as e:
+        if checkpoint is None:
+            raise
+        raise CommandError(f"train --resume: cannot resume from {checkpoint}: {e}") from None
+    if history.stop_reason:
+        kept = sorted(os.listdir(run_dir))
+        raise CommandError(f"train: stopped: {history.stop_reason}. Files already in "
+                           f"{run_dir} are kept: {', '.join(kept)}")
+    return history, time.perf_counter() - start
 
 
 def apply_cnn_recipe(args) -> None:
@@ -449,21 +456,9 @@ def run_charlm(args) -> int:
           f"{len(loader)} updates per epoch; run folder {run_dir}"
           + (f" (resuming from {checkpoint})" if checkpoint else ""))
     trainer = charlm.CharLMTrainer(model, optimizer, clip=config["clip"])
-    start = time.perf_counter()
-    try:
-        history = trainer.fit(loader, epochs=config["epochs"],
-                              val_data=DataLoader(val_stream, batch_size=1),
-                              callbacks=callbacks, verbose=not args.quiet,
-                              resume_from=checkpoint)
-    except (ValueError, OSError) as e:
-        if checkpoint is None:
-            raise
-        raise CommandError(f"train --resume: cannot resume from {checkpoint}: {e}") from None
-    train_seconds = time.perf_counter() - start
-    if history.stop_reason:
-        kept = sorted(os.listdir(run_dir))
-        raise CommandError(f"train: stopped: {history.stop_reason}. Files already in "
-                           f"{run_dir} are kept: {', '.join(kept)}")
+    history, train_seconds = fit_run(trainer, loader, DataLoader(val_stream, batch_size=1),
+                                     callbacks, config["epochs"], not args.quiet, checkpoint,
+                                     run_dir)
 
     hist = history.history
     hist["perplexity"] = [charlm.perplexity(v) for v in hist.get("loss", [])]
