@@ -19,10 +19,10 @@ The weights go into a float64 model; exact mode reads each number as the decimal
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 from glassnet.cli.errors import CommandError
+from glassnet.explain.ledger import finite_number
 
 FORMATS = {"text": "to_text", "markdown": "to_markdown", "csv": "to_csv",
            "latex": "to_latex", "html": "to_html"}
@@ -82,16 +82,12 @@ def read_file(path: str) -> dict:
 
 
 def _number(value, where: str) -> float:
-    """A finite number from JSON/YAML (a numeric string such as YAML's 1e-3 counts)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise CommandError(f"{where} is {value!r}, not a number")
+    """A finite number from JSON/YAML (a numeric string such as YAML's 1e-3 counts); the
+    check is the ledger's own, its error turned into a one-line command error."""
     try:
-        out = float(value)
-    except ValueError:
-        raise CommandError(f"{where} is {value!r}, not a number") from None
-    if not math.isfinite(out):
-        raise CommandError(f"{where} is {value!r}, not a finite number")
-    return out
+        return finite_number(value, where)
+    except (TypeError, ValueError) as e:
+        raise CommandError(str(e)) from None
 
 
 def _numbers(value, name: str, depth: int, prefix: str = ""):

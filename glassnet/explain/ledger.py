@@ -194,17 +194,23 @@ def _exact(value, what: str) -> Fraction:
     raise TypeError(f"ledger: {what} is {value!r}, not a number")
 
 
-def _float(value, what: str) -> float:
+def finite_number(value, what: str) -> float:
+    """``value`` (a number or numeric string) as a finite float, or an error that says
+    "{what} is 'abc', not a number"; shared by the ledger and ``glassnet explain``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(
             value, (int, float, Fraction, Decimal, str, np.integer, np.floating)):
-        raise TypeError(f"ledger: {what} is {value!r}, not a number")
+        raise TypeError(f"{what} is {value!r}, not a number")
     try:
         out = float(value)
     except ValueError:
-        raise ValueError(f"ledger: {what} is {value!r}, not a number") from None
+        raise ValueError(f"{what} is {value!r}, not a number") from None
     if not math.isfinite(out):
-        raise ValueError(f"ledger: {what} is {value!r}, not a finite number")
+        raise ValueError(f"{what} is {value!r}, not a finite number")
     return out
+
+
+def _float(value, what: str) -> float:
+    return finite_number(value, f"ledger: {what}")
 
 
 def _array(data, what: str) -> np.ndarray:
