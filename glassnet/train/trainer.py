@@ -112,8 +112,7 @@ class Trainer:
                 cbs.on_epoch_begin(epoch, {})
                 # Running sums of this epoch's logs; a mid-epoch resume restores them so the
                 # epoch's means cover every batch, as in an uninterrupted run.
-                self._totals, self._seen = (resumed_totals or ({}, 0)) if skip_batches \
-                    else ({}, 0)
+                self._totals, self._seen = resumed_totals or ({}, 0)
                 totals = self._totals
                 # A checkpoint taken after the epoch's last batch (before its end-of-epoch
                 # hooks) resumes straight into them; otherwise the loader continues by itself.
