@@ -3,9 +3,12 @@ op, the argument and the shapes, and the shapes of "same" / "valid" / strided ou
 
 import numpy as np
 import pytest
+import torch
 
 import glassnet as gn
 import glassnet.functional as F
+from glassnet.ops import conv as conv_ops
+from tests import test_ops
 
 
 def _conv2d_args(x_shape=(2, 3, 8, 8), w_shape=(4, 3, 3, 3), b_shape=(4,)):
@@ -118,3 +121,38 @@ def test_conv2d_float32_stays_float32_and_skips_unneeded_gradients():
     assert out.dtype == np.float32
     out.sum().backward()
     assert x.grad is None and w.grad.shape == (4, 3, 3, 3) and w.grad.dtype == np.float32
+
+
+# The product has two layouts (per image for few rows, batch-folded for many, see
+# glassnet/ops/conv.py). The registry's small samples all take the per-image one; every
+# sample is run here in both, against PyTorch (float64) and through gradcheck.
+_CONV_CASES = [c for c in test_ops.CASES if c.values[0].name in ("conv2d", "conv1d")]
+
+
+@pytest.mark.parametrize("rows_limit", [0, 10**9], ids=["batch-folded", "per-image"])
+@pytest.mark.parametrize("info,sample", _CONV_CASES)
+def test_conv_both_product_layouts_match_torch_and_gradcheck(monkeypatch, rows_limit, info,
+                                                             sample):
+    monkeypatch.setattr(conv_ops, "PER_IMAGE_MAX_ROWS", rows_limit)
+    test_ops._compare(info, sample, np.float64, info.float64_rtol, info.float64_atol)
+    test_ops.test_gradcheck_float64(info, sample)
+
+
+@pytest.mark.parametrize("rows_limit", [0, 10**9], ids=["batch-folded", "per-image"])
+def test_conv2d_layouts_agree_on_the_mnist_cnn_shapes(monkeypatch, rows_limit):
+    """The benchmark's second layer (K = 288 rows) in both layouts, against PyTorch."""
+    monkeypatch.setattr(conv_ops, "PER_IMAGE_MAX_ROWS", rows_limit)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 32, 13, 13))
+    w = rng.standard_normal((64, 32, 3, 3)) * 0.1
+    b = rng.standard_normal(64)
+    gx, gw, gb = (gn.tensor(a, requires_grad=True) for a in (x, w, b))
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    out = F.conv2d(gx, gw, gb, padding=1)
+    ref = torch.nn.functional.conv2d(tx, tw, tb, padding=1)
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-12, atol=1e-12)
+    v = rng.standard_normal(out.shape)
+    out.backward(gn.tensor(v))
+    ref.backward(torch.tensor(v))
+    for mine, theirs in ((gx, tx), (gw, tw), (gb, tb)):
+        np.testing.assert_allclose(mine.grad.data, theirs.grad.numpy(), rtol=1e-11, atol=1e-11)

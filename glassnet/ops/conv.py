@@ -7,16 +7,35 @@ a dot product of the kernel with the window under it:
 
 with g = o // (C_out / groups) the group of output channel o and Cg = C_in / groups the
 channels each group reads. Lowered to one matrix product ("im2col"): copy every window into a
-column of ``cols`` (K = Cg*kh*kw rows, one column per output pixel of every image), and
+column of ``cols`` (K = kh*kw*Cg rows, one column per output pixel), and
 
-    out = W (C_out, K) @ cols (K, N*H_out*W_out)         per group, batched over groups
+    out = W (C_out, K) @ cols (K, N*H_out*W_out)          per group, batched over groups
 
 The gradients are the two other products of the same three matrices, plus a scatter:
 
-    dW    = grad @ cols^T                                 (C_out, K)
-    dcols = W^T @ grad                                    (K, N*H_out*W_out)
+    dW    = grad @ cols^T                                  (C_out, K)
+    dcols = W^T @ grad                                     (K, N*H_out*W_out)
     dx    = col2im(dcols): each column added back to the window it was copied from
     db    = grad summed over N, H_out, W_out
+
+How the copies are made fast (NumPy copies long runs quickly and short runs slowly, and its
+in-place adds are slow on anything but long contiguous runs):
+
+* im2col in two stages. A kh x kw window is kw taps along a row, then kh rows of those taps:
+  stage 1 copies the kw horizontally shifted images ``taps[j] = xp[..., j*dw + sw*x]`` (short
+  runs, but on kw images, not kh*kw), stage 2 copies kh row ranges of each into ``cols``
+  (runs of a whole H_out*W_out image when the stride is 1).
+* col2im in the same two stages backwards. For stride 1 each stage is "sum of k shifted
+  copies": the parts are laid out with zero tails as long as the largest shift, so every
+  shifted add is one contiguous add over the whole array (``_overlap_add``).
+* The rows of ``cols`` are ordered (i, j, c), tap-major, so that col2im's first stage reads
+  ``dcols`` in the order it is stored (the weight is viewed the same way, a tiny copy).
+* Layout of the product. With few rows (K < 64, e.g. a first layer on 1 or 3 channels) the
+  product is memory-bound: ``cols`` is kept per image, (N, K+1, P), so that W @ cols comes
+  out in NCHW order with no transposing pass, and the bias rides along as an extra row of
+  ones (W's last column is b, so db is the last column of dW). With many rows one large GEMM
+  over the batch-folded (K, N*P) matrix is faster, and the NCHW transpose is one pass that
+  also adds the bias.
 
 ``conv1d`` is the same op with a unit height: (N, C, L) is viewed as (N, C, 1, L).
 """
@@ -34,6 +53,9 @@ from glassnet.tensor import Tensor
 
 __all__ = ["conv1d", "conv2d"]
 
+# Below this many rows in cols (kh*kw*C_in/groups) the product is kept per image; see above.
+PER_IMAGE_MAX_ROWS = 64
+
 
 class Conv2d(Function):
     """out = W * x + b (2-D cross-correlation), with stride, padding, dilation and groups.
@@ -42,11 +64,6 @@ class Conv2d(Function):
     output (N, C_out, H_out, W_out) with H_out = (H + top + bottom - dh*(kh-1) - 1) // sh + 1
     (W_out alike). ``pads`` = (top, bottom, left, right); ``x4``/``w4`` are the 4-D shapes the
     arrays are viewed in (conv1d and unbatched inputs add unit dimensions).
-
-    Layout: the im2col matrix is (groups, K, N*H_out*W_out) with the batch folded into the
-    columns, so each group is ONE large GEMM (a per-image loop of small GEMMs is slower). The
-    product comes out as (C_out, N, H_out, W_out) and is transposed into NCHW while the bias
-    is added, in one pass.
 
     d/dW = grad @ cols^T, d/dx = col2im(W^T @ grad), d/db = sum of grad over N, H, W.
     """
@@ -57,32 +74,54 @@ class Conv2d(Function):
         (sh, sw), (dh, dw), (top, bottom, left, right) = stride, dilation, pads
         n, c, h, w = x4
         c_out, cg, kh, kw = w4
-        ctx.x_shape, ctx.weight = x.shape, weight
-        x, weight = x.reshape(x4), weight.reshape(w4)  # views: only unit dimensions added
+        og, k = c_out // groups, kh * kw * cg
+        ctx.x_shape, ctx.w_shape = x.shape, weight.shape
+        x = x.reshape(x4)  # a view: only unit dimensions added
         if top or bottom or left or right:
             xp = np.zeros((n, c, h + top + bottom, w + left + right), dtype=x.dtype)
             xp[:, :, top:top + h, left:left + w] = x
         else:
-            xp = x  # any strides: the window view below reads them as they are
+            xp = x  # any strides: the view below reads them as they are
         hp, wp = xp.shape[2:]
         h_out, w_out = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
-        # Every window, without copying: (groups, Cg, kh, kw, N, H_out, W_out). Dilation and
-        # stride are only strides of this view.
+        p = h_out * w_out
+        # Stage 1: taps[j, c, n, y, x] = xp[n, c, y, j*dw + x*sw], every row of the image.
         s_n, s_c, s_h, s_w = xp.strides
-        windows = as_strided(
-            xp, (groups, cg, kh, kw, n, h_out, w_out),
-            (cg * s_c, s_c, dh * s_h, dw * s_w, s_n, sh * s_h, sw * s_w), writeable=False)
-        k, cols_n = cg * kh * kw, n * h_out * w_out
-        cols = np.ascontiguousarray(windows).reshape(groups, k, cols_n)  # the one copy
-        wg = weight.reshape(groups, c_out // groups, k)  # (G, Og, K)
-        prod = np.matmul(wg, cols)  # (G, Og, N*P): one GEMM per group
-        out = np.empty((n, c_out, h_out, w_out), dtype=prod.dtype)
-        prod_nchw = prod.reshape(c_out, n, h_out, w_out).transpose(1, 0, 2, 3)
-        if bias is not None:
-            np.add(prod_nchw, bias[:, None, None], out=out)  # transpose and bias, one pass
+        taps = np.ascontiguousarray(as_strided(
+            xp, (kw, c, n, hp, w_out), (dw * s_w, s_c, s_n, s_h, sw * s_w), writeable=False))
+        t_j, t_c, t_n, t_h, t_w = taps.strides
+        # Stage 2: cols[(i, j, c), n, y, x] = taps[j, c, n, i*dh + y*sh, x]. The weight is
+        # viewed in the same (i, j, c) order: wk[g, o, (i, j, c)] = W[g*Og + o, c, i, j].
+        wk = weight.reshape(groups, og, cg, kh, kw).transpose(0, 1, 3, 4, 2)
+        per_image = k < PER_IMAGE_MAX_ROWS
+        if per_image:
+            rows = k + (bias is not None)  # a row of ones carries the bias
+            cols = np.empty((n, groups, rows, p), dtype=x.dtype)
+            np.copyto(cols[:, :, :k].reshape(n, groups, kh, kw, cg, h_out, w_out), as_strided(
+                taps, (n, groups, kh, kw, cg, h_out, w_out),
+                (t_n, cg * t_c, dh * t_h, t_j, t_c, sh * t_h, t_w), writeable=False))
+            wmat = np.empty((groups, og, rows), dtype=weight.dtype)
+            wmat[:, :, :k].reshape(groups, og, kh, kw, cg)[...] = wk
+            if bias is not None:
+                cols[:, :, k] = 1
+                wmat[:, :, k] = bias.reshape(groups, og)
+            out = np.matmul(wmat, cols).reshape(n, c_out, h_out, w_out)  # NCHW already
         else:
-            out[...] = prod_nchw
+            cols = np.ascontiguousarray(as_strided(
+                taps, (groups, kh, kw, cg, n, h_out, w_out),
+                (cg * t_c, dh * t_h, t_j, t_c, t_n, sh * t_h, t_w), writeable=False))
+            cols = cols.reshape(groups, k, n * p)
+            wmat = np.ascontiguousarray(wk).reshape(groups, og, k)
+            prod = np.matmul(wmat, cols)  # (G, Og, N*P): one GEMM per group
+            out = np.empty((n, c_out, h_out, w_out), dtype=prod.dtype)
+            prod_nchw = prod.reshape(c_out, n, h_out, w_out).transpose(1, 0, 2, 3)
+            if bias is not None:
+                np.add(prod_nchw, bias[:, None, None], out=out)  # transpose and bias, one pass
+            else:
+                out[...] = prod_nchw
+        del taps
         ctx.cols = cols if ctx.needs_input_grad[1] else None
+        ctx.wmat, ctx.per_image = wmat, per_image
         ctx.geometry = (stride, dilation, pads, groups, x4, w4, (hp, wp), (h_out, w_out))
         return out.reshape(out_shape)
 
@@ -93,32 +132,77 @@ class Conv2d(Function):
         stride, dilation, pads, groups, x4, w4, (hp, wp), (h_out, w_out) = ctx.geometry
         n, c, h, w = x4
         c_out, cg, kh, kw = w4
-        weight = ctx.weight
-        # grad as (C_out, N, H_out, W_out), the column order of cols: one transposing copy.
-        g = np.empty((c_out, n, h_out, w_out), dtype=grad.dtype)
-        g[...] = grad.reshape(n, c_out, h_out, w_out).transpose(1, 0, 2, 3)
-        g = g.reshape(groups, c_out // groups, n * h_out * w_out)  # (G, Og, N*P)
+        og, k, p = c_out // groups, kh * kw * cg, h_out * w_out
+        wmat = ctx.wmat
         grad_x = grad_w = grad_b = None
-        if need_b:
-            grad_b = g.reshape(c_out, -1).sum(axis=1)
-        if need_w:
-            # (cols @ g^T)^T: BLAS is faster with the long N*P axis as the inner dimension
-            grad_w = np.matmul(ctx.cols, g.transpose(0, 2, 1)).transpose(0, 2, 1)
-            grad_w = np.ascontiguousarray(grad_w).reshape(weight.shape)
+        if ctx.per_image:
+            g = grad.reshape(n, groups, og, p)
+            if need_w or need_b:
+                # sum over images of g_n @ cols_n^T; its last column is db (the ones row)
+                gw = np.matmul(g, ctx.cols.transpose(0, 1, 3, 2)).sum(axis=0)  # (G, Og, rows)
+                grad_b = gw[:, :, k].reshape(c_out) if need_b else None
+                gw = gw[:, :, :k]
+            if need_x:
+                dcols = np.matmul(wmat[:, :, :k].transpose(0, 2, 1), g)  # (N, G, K, P)
+                dcols = dcols.reshape(n, groups, kh, kw, cg, h_out, w_out)
+                dcols = dcols.transpose(2, 3, 1, 4, 0, 5, 6)  # (kh, kw, G, Cg, N, Ho, Wo)
+        else:
+            # grad as (C_out, N*P), the column order of cols: one transposing copy.
+            g = np.empty((c_out, n, h_out, w_out), dtype=grad.dtype)
+            g[...] = grad.reshape(n, c_out, h_out, w_out).transpose(1, 0, 2, 3)
+            g = g.reshape(groups, og, n * p)
+            if need_b:
+                grad_b = g.reshape(c_out, -1).sum(axis=1)
+            if need_w:
+                # (cols @ g^T)^T: BLAS is faster with the long N*P axis as the inner dimension
+                gw = np.matmul(ctx.cols, g.transpose(0, 2, 1)).transpose(0, 2, 1)  # (G, Og, K)
+            if need_x:
+                dcols = np.matmul(wmat.transpose(0, 2, 1), g)  # (G, K, N*P)
+                dcols = dcols.reshape(groups, kh, kw, cg, n, h_out, w_out)
+                dcols = dcols.transpose(1, 2, 0, 3, 4, 5, 6)  # (kh, kw, G, Cg, N, Ho, Wo)
+        if need_w:  # (G, Og, (i, j, c)) back to PyTorch's (C_out, Cg, kh, kw)
+            grad_w = np.ascontiguousarray(
+                gw.reshape(groups, og, kh, kw, cg).transpose(0, 1, 4, 2, 3)).reshape(ctx.w_shape)
         if need_x:
-            wg = weight.reshape(groups, c_out // groups, cg * kh * kw)
-            dcols = np.matmul(wg.transpose(0, 2, 1), g)  # (G, K, N*P)
-            dcols = dcols.reshape(c, kh, kw, n, h_out, w_out)
-            # col2im: kernel offset (i, j) read the strided slice below; add its columns back.
             (sh, sw), (dh, dw), (top, _, left, _) = stride, dilation, pads
-            gxp = np.zeros((c, n, hp, wp), dtype=dcols.dtype)
-            for i in range(kh):
-                rows = slice(i * dh, i * dh + sh * (h_out - 1) + 1, sh)
-                for j in range(kw):
-                    gxp[:, :, rows, j * dw:j * dw + sw * (w_out - 1) + 1:sw] += dcols[:, i, j]
-            grad_x = gxp[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3)
+            # col2im, stage 2 backwards: the kh row ranges of each tap image summed back.
+            dcols = dcols.reshape(kh, kw, c, n, h_out, w_out)
+            taps = _overlap_add(dcols, dh, sh, hp)  # (kw, C, N, Hp, W_out)
+            # stage 1 backwards: the kw shifted images summed back into one padded image.
+            gxp = _overlap_add(taps[..., None], dw, sw, wp)[..., 0]  # (C, N, Hp, Wp)
+            grad_x = np.ascontiguousarray(
+                gxp[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3))
             grad_x = grad_x.reshape(ctx.x_shape)
         return grad_x, grad_w, grad_b
+
+
+def _overlap_add(parts: np.ndarray, dilation: int, stride: int, length: int) -> np.ndarray:
+    """out[..., t*dilation + y*stride, :] = sum over t of parts[t, ..., y, :]; 0 elsewhere.
+
+    Shape: parts (k, *mid, L_in, inner) -> out (*mid, length, inner). This is col2im along
+    one axis: the k kernel taps each read L_in positions of a length-``length`` axis.
+
+    With stride 1 (length = L_in + dilation*(k-1)) each part is copied into a buffer whose
+    rows carry a zero tail as long as the largest shift, and the shifted parts are then added
+    as flat contiguous arrays: part t's data lands shifted by t*dilation rows, and whatever
+    crosses into the next row reads the zero tail. Otherwise, strided slice adds.
+    """
+    k, l_in, inner = parts.shape[0], parts.shape[-2], parts.shape[-1]
+    mid = parts.shape[1:-2]
+    if stride == 1 and length == l_in + dilation * (k - 1):
+        buf = np.empty((k, *mid, length, inner), dtype=parts.dtype)
+        buf[..., l_in:, :] = 0
+        buf[..., :l_in, :] = parts
+        acc = buf[0].reshape(-1)  # a view: part 0 is the accumulator
+        for t in range(1, k):
+            shift = t * dilation * inner
+            acc[shift:] += buf[t].reshape(-1)[:acc.size - shift]
+        return buf[0]
+    out = np.zeros((*mid, length, inner), dtype=parts.dtype)
+    for t in range(k):
+        start = t * dilation
+        out[..., start:start + stride * (l_in - 1) + 1:stride, :] += parts[t]
+    return out
 
 
 # --------------------------------------------------------------------- argument checks
