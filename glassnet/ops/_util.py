@@ -57,6 +57,24 @@ def check_broadcast(op: str, *shapes: tuple) -> tuple:
         raise broadcast_error(op, *shapes) from None
 
 
+_ZEROS: dict = {}  # dtype -> a read-only zero array, grown as needed (see zeros_like)
+
+
+def zeros_like(x: np.ndarray) -> np.ndarray:
+    """A read-only array of zeros shaped like ``x``: a view of one shared buffer per dtype.
+
+    Why: NumPy's ``maximum(x, 0)`` with a scalar takes a slow non-SIMD loop (0.51 ms for
+    1.4M float32) while two arrays take the vectorised one (0.21 ms). The buffer is never
+    written, so its pages are the kernel's shared zero page and cost no memory.
+    """
+    zeros = _ZEROS.get(x.dtype)
+    if zeros is None or zeros.size < x.size:
+        zeros = np.zeros(max(x.size, 1 << 16), dtype=x.dtype)
+        zeros.flags.writeable = False
+        _ZEROS[x.dtype] = zeros
+    return zeros[:x.size].reshape(x.shape)
+
+
 def as_tensor(value, op: str = "", arg: str = "input") -> Tensor:
     """Accept a Tensor as is; wrap a NumPy array or Python number (no gradient)."""
     if isinstance(value, Tensor):
