@@ -156,3 +156,18 @@ def test_conv2d_layouts_agree_on_the_mnist_cnn_shapes(monkeypatch, rows_limit):
     ref.backward(torch.tensor(v))
     for mine, theirs in ((gx, tx), (gw, tw), (gb, tb)):
         np.testing.assert_allclose(mine.grad.data, theirs.grad.numpy(), rtol=1e-11, atol=1e-11)
+
+
+@pytest.mark.parametrize("rows_limit", [0, 10**9], ids=["batch-folded", "per-image"])
+def test_conv2d_bias_gradient_with_a_frozen_weight(monkeypatch, rows_limit):
+    """Fine-tuning only the bias: db must not depend on the weight wanting a gradient."""
+    monkeypatch.setattr(conv_ops, "PER_IMAGE_MAX_ROWS", rows_limit)
+    rng = np.random.default_rng(4)
+    x, w, b = rng.standard_normal((2, 1, 6, 5)), rng.standard_normal((3, 1, 3, 3)), \
+        rng.standard_normal(3)
+    gb = gn.tensor(b, requires_grad=True)
+    tb = torch.tensor(b, requires_grad=True)
+    v = rng.standard_normal((2, 3, 4, 3))
+    F.conv2d(gn.tensor(x), gn.tensor(w), gb).backward(gn.tensor(v))
+    torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), tb).backward(torch.tensor(v))
+    np.testing.assert_allclose(gb.grad.data, tb.grad.numpy(), rtol=1e-12, atol=1e-12)

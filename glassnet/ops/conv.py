@@ -120,7 +120,9 @@ class Conv2d(Function):
             else:
                 out[...] = prod_nchw
         del taps
-        ctx.cols = cols if ctx.needs_input_grad[1] else None
+        # dW reads cols; per image, so does db (the ones row), e.g. a frozen weight's bias.
+        need_b = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
+        ctx.cols = cols if ctx.needs_input_grad[1] or (per_image and need_b) else None
         ctx.wmat, ctx.per_image = wmat, per_image
         ctx.geometry = (stride, dilation, pads, groups, x4, w4, (hp, wp), (h_out, w_out))
         return out.reshape(out_shape)
