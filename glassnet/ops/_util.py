@@ -57,10 +57,10 @@ def check_broadcast(op: str, *shapes: tuple) -> tuple:
         raise broadcast_error(op, *shapes) from None
 
 
-_ZEROS: dict = {}  # dtype -> a read-only zero array, grown as needed (see zeros_like)
+_ZEROS: dict = {}  # dtype -> a read-only zero array, grown as needed (see shared_zeros)
 
 
-def zeros_like(x: np.ndarray) -> np.ndarray:
+def shared_zeros(x: np.ndarray) -> np.ndarray:
     """A read-only array of zeros shaped like ``x``: a view of one shared buffer per dtype.
 
     Why: NumPy's ``maximum(x, 0)`` with a scalar takes a slow non-SIMD loop (0.51 ms for

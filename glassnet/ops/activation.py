@@ -15,7 +15,7 @@ import numpy as np
 
 from glassnet import random
 from glassnet.autograd.function import Function
-from glassnet.ops._util import as_tensor, float_input, normalize_dim, unbroadcast, zeros_like
+from glassnet.ops._util import as_tensor, float_input, normalize_dim, shared_zeros, unbroadcast
 from glassnet.tensor import Tensor
 
 __all__ = [
@@ -72,7 +72,7 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.out = np.maximum(x, zeros_like(x))  # an array, not 0: NumPy's fast loop
+        ctx.out = np.maximum(x, shared_zeros(x))  # an array, not 0: NumPy's fast loop
         return ctx.out
 
     @staticmethod
@@ -210,7 +210,7 @@ class Step(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return np.zeros_like(grad)
+        return np.shared_zeros(grad)
 
 
 class Sign(Function):
@@ -222,7 +222,7 @@ class Sign(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return np.zeros_like(grad)
+        return np.shared_zeros(grad)
 
 
 class Maxout(Function):
