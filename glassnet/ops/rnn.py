@@ -183,8 +183,9 @@ class LSTM(Function):
     formulas above: gates (4H, N), h and c (H, N). The recurrent products become
     W_hh (4H, H) @ h (H, N) and W_hh^T (H, 4H) @ dA (4H, N), which OpenBLAS runs ~1.5x
     faster than (N, H) @ (H, 4H) at N = 32 (97 vs 145 us at H = 256), and each gate is a
-    contiguous block of rows. The products over all steps at once (x W_ih^T, dx, dW_ih,
-    dW_hh) stay one GEMM each; the layout changes cost one transposing copy per array.
+    contiguous block of rows. x W_ih^T + b is one (4H, in+1) @ (in+1, N) product per step
+    (the bias as a row of ones under x); dx, dW_ih and dW_hh stay one GEMM each over all
+    steps, after one transposing copy of dA.
 
     Shape: x (L, N, in) or (N, in) for one step, h0 and c0 (N, H), w_ih (4H, in),
     w_hh (4H, H), b_ih and b_hh (4H,) or None. Output (L + 1, N, H): rows 0..L-1 are h_t at
@@ -276,12 +277,9 @@ class LSTM(Function):
         o_dtanh *= o  # dc gets dh * o * (1 - tanh(c)^2)
         grad_h = np.ascontiguousarray(grad[:steps].transpose(0, 2, 1))  # (L, H, N)
         d_c = np.ascontiguousarray(grad[steps].T)  # dL/dc_n, (H, N)
-        d_h, dh, tmp = None, np.empty_like(d_c), np.empty_like(d_c)
+        d_h, dh_sum, tmp = None, np.empty_like(d_c), np.empty_like(d_c)
         for t in _order(steps, not reverse):
-            if d_h is None:
-                dh[...] = grad_h[t]
-            else:
-                np.add(grad_h[t], d_h, out=dh)
+            dh = grad_h[t] if d_h is None else np.add(grad_h[t], d_h, out=dh_sum)
             np.multiply(dh, o_dtanh[t], out=tmp)
             d_c += tmp  # dc = dc' + dh * o * (1 - tanh(c)^2)
             da = d_a[t]  # becomes dA_t, (4H, N)
