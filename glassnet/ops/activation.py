@@ -210,7 +210,7 @@ class Step(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return np.shared_zeros(grad)
+        return np.zeros_like(grad)
 
 
 class Sign(Function):
@@ -222,7 +222,7 @@ class Sign(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return np.shared_zeros(grad)
+        return np.zeros_like(grad)
 
 
 class Maxout(Function):
