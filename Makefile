@@ -33,8 +33,11 @@ test: $(TEST_STAMP) lint
 
 bench: $(TEST_STAMP)
 	$(PY) benchmarks/mlp_step.py
+	$(PY) benchmarks/step_overhead.py
 	$(PY) benchmarks/mnist_mlp.py
 	$(PY) benchmarks/train_process.py
+	$(PY) benchmarks/cnn.py
+	$(PY) benchmarks/lstm.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
