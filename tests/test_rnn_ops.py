@@ -188,3 +188,123 @@ def test_embedding_bad_ids():
         F.embedding(gn.tensor([0]), w, padding_idx=5)
     with pytest.raises(ValueError, match="padding_idx"):
         nn.Embedding(5, 2, padding_idx=-6)
+
+
+# ------------------------------------------------- zero initial states, one bias, frozen inputs
+def _torch_layer(kind, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
+    """The same layer as a loop of PyTorch's cells (a missing bias is a zero that wants no
+    gradient), for the ops' shortcuts: zero h0, one bias, frozen inputs, non-finite values."""
+    gates = w_ih.shape[0]
+    zero = torch.zeros(gates, dtype=x.dtype)
+    b_ih = zero if b_ih is None else b_ih
+    b_hh = zero if b_hh is None else b_hh
+    h, c, outs = h0, c0, [None] * x.shape[0]
+    for t in (range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])):
+        if kind == "lstm":
+            h, c = torch.lstm_cell(x[t], (h, c), w_ih, w_hh, b_ih, b_hh)
+        elif kind == "gru":
+            h = torch.gru_cell(x[t], h, w_ih, w_hh, b_ih, b_hh)
+        else:
+            h = torch.rnn_tanh_cell(x[t], h, w_ih, w_hh, b_ih, b_hh)
+        outs[t] = h
+    return torch.stack(outs + ([c] if kind == "lstm" else []))
+
+
+def _glassnet_layer(kind, x, h0, c0, *params, reverse):
+    if kind == "lstm":
+        return rnn_ops.lstm_layer(x, h0, c0, *params, reverse=reverse)
+    if kind == "gru":
+        return rnn_ops.gru_layer(x, h0, *params, reverse=reverse)
+    return rnn_ops.rnn_layer(x, h0, *params, reverse=reverse)
+
+
+STATE_CASES = {  # (h0, c0): "zero" or "random", and whether they want a gradient
+    "zero-h0-wants-grad": ("zero", "random", True),
+    "zero-h0-random-c0-frozen": ("zero", "random", False),
+    "random-h0-zero-c0": ("random", "zero", True),
+    "zero-states-frozen": ("zero", "zero", False),
+}
+BIASES = {"both": (True, True), "ih-only": (True, False), "hh-only": (False, True),
+          "none": (False, False)}
+
+
+@pytest.mark.parametrize("frozen", [(), ("x", "b_ih")], ids=["all-train", "x-and-b_ih-frozen"])
+@pytest.mark.parametrize("bias", list(BIASES))
+@pytest.mark.parametrize("state", list(STATE_CASES))
+@pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])
+@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
+def test_recurrent_layer_shortcuts_match_torch(kind, reverse, state, bias, frozen):
+    rng = np.random.default_rng(7)
+    steps, batch, n_in, hid = 5, 2, 3, 4
+    gates = {"lstm": 4, "gru": 3, "rnn": 1}[kind]
+    h_kind, c_kind, state_grad = STATE_CASES[state]
+    arrays = {
+        "x": rng.standard_normal((steps, batch, n_in)),
+        "h0": np.zeros((batch, hid)) if h_kind == "zero" else rng.standard_normal((batch, hid)),
+        "c0": np.zeros((batch, hid)) if c_kind == "zero" else rng.standard_normal((batch, hid)),
+        "w_ih": 0.5 * rng.standard_normal((gates * hid, n_in)),
+        "w_hh": 0.5 * rng.standard_normal((gates * hid, hid)),
+        "b_ih": rng.standard_normal(gates * hid) if BIASES[bias][0] else None,
+        "b_hh": rng.standard_normal(gates * hid) if BIASES[bias][1] else None,
+    }
+    wants = {name: a is not None and name not in frozen
+             and (state_grad or name not in ("h0", "c0")) for name, a in arrays.items()}
+    g = {k: None if a is None else gn.tensor(a, requires_grad=wants[k]) for k, a in arrays.items()}
+    t = {k: None if a is None else torch.tensor(a, requires_grad=wants[k])
+         for k, a in arrays.items()}
+    names = ("w_ih", "w_hh", "b_ih", "b_hh")
+    out = _glassnet_layer(kind, g["x"], g["h0"], g["c0"], *(g[n] for n in names),
+                          reverse=reverse)
+    t_out = _torch_layer(kind, t["x"], t["h0"], t["c0"], *(t[n] for n in names), reverse)
+    np.testing.assert_allclose(out.data, t_out.detach().numpy(), rtol=1e-10, atol=1e-12)
+    upstream = rng.standard_normal(out.shape)
+    out.backward(upstream)
+    t_out.backward(torch.from_numpy(upstream))
+    for name, want in wants.items():
+        if name == "c0" and kind != "lstm":
+            continue
+        if not want:
+            assert g[name] is None or g[name].grad is None, name
+            continue
+        np.testing.assert_allclose(g[name].grad.data, t[name].grad.numpy(), rtol=1e-10,
+                                   atol=1e-12, err_msg=f"gradient of {name}")
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_lstm_with_zero_h0_still_turns_inf_weights_and_grads_into_nan_like_torch(reverse):
+    """The zero-h0 shortcut must not hide inf * 0 = NaN: not from an inf in W_hh (forward)
+    nor from an inf in the gradient that reaches the step that read h0 (dW_hh)."""
+    rng = np.random.default_rng(0)
+    steps, batch, n_in, hid = 3, 2, 4, 5
+    x, zeros = rng.standard_normal((steps, batch, n_in)), np.zeros((batch, hid))
+    w_ih = rng.standard_normal((4 * hid, n_in))
+    w_hh = rng.standard_normal((4 * hid, hid))
+    b = rng.standard_normal(4 * hid)
+    bad = w_hh.copy()
+    bad[0, 0] = np.inf
+    out = rnn_ops.lstm_layer(gn.tensor(x), zeros, zeros, w_ih, bad, b, b, reverse=reverse)
+    t_out = _torch_layer("lstm", torch.tensor(x), torch.tensor(zeros), torch.tensor(zeros),
+                         torch.tensor(w_ih), torch.tensor(bad), torch.tensor(b),
+                         torch.tensor(b), reverse)
+    assert np.isnan(t_out.numpy()).any()
+    np.testing.assert_array_equal(np.isnan(out.data), np.isnan(t_out.numpy()))
+
+    w = gn.tensor(w_hh, requires_grad=True)
+    t_w = torch.tensor(w_hh, requires_grad=True)
+    out = rnn_ops.lstm_layer(gn.tensor(x), zeros, zeros, w_ih, w, b, b, reverse=reverse)
+    t_out = _torch_layer("lstm", torch.tensor(x), torch.tensor(zeros), torch.tensor(zeros),
+                         torch.tensor(w_ih), t_w, torch.tensor(b), torch.tensor(b), reverse)
+    upstream = np.zeros(out.shape)
+    upstream[steps - 1 if reverse else 0, 0, 0] = np.inf  # reaches only the h0 step's dA
+    out.backward(upstream)
+    t_out.backward(torch.from_numpy(upstream))
+    assert np.isnan(t_w.grad.numpy()).any()
+    np.testing.assert_array_equal(np.isnan(w.grad.data), np.isnan(t_w.grad.numpy()))
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_recurrent_layer_takes_an_empty_batch_like_torch(kind):
+    layer, t_layer = getattr(nn, kind)(4, 5), getattr(torch.nn, kind)(4, 5)
+    out, _ = layer(gn.zeros(3, 0, 4))
+    t_out, _ = t_layer(torch.zeros(3, 0, 4))
+    assert out.shape == tuple(t_out.shape) == (3, 0, 5)

@@ -86,7 +86,10 @@ def _w_hh_grad(d_a2: np.ndarray, out: np.ndarray, h0: np.ndarray, reverse: bool)
     else:
         inner = d_a2[batch:].T @ out[:steps - 1].reshape(-1, hidden)
         first = d_a2[:batch]
-    if h0.any():  # the default initial state is zeros, and then its term is too
+    # The default initial state is zeros, and then its term is exactly zero too, unless dA
+    # holds an inf or NaN (inf * 0 = NaN must reach dW_hh, as in PyTorch): a finite sum
+    # proves every element finite.
+    if h0.any() or not np.isfinite(first.sum()):
         inner += first.T @ h0
     return inner
 
@@ -99,7 +102,7 @@ def _input_grads(ctx, d_a2: np.ndarray, need: tuple):
     """
     d_x = (d_a2 @ ctx.w_ih).reshape(ctx.x_shape) if need[0] else None
     d_w_ih = d_a2.T @ ctx.x2 if need[1] else None
-    # sum over rows as ones @ dA: BLAS's gemv reads dA once, ~7x faster than .sum(axis=0)
+    # sum over rows as ones @ dA: BLAS's gemv, 3-7x faster than .sum(axis=0) here
     d_b_ih = np.ones(d_a2.shape[0], dtype=d_a2.dtype) @ d_a2 if need[2] else None
     return d_x, d_w_ih, d_b_ih
 
@@ -107,8 +110,8 @@ def _input_grads(ctx, d_a2: np.ndarray, need: tuple):
 def _halve_sigmoid_rows(w: np.ndarray, out: np.ndarray) -> np.ndarray:
     """out <- w with the LSTM's i, f and o rows (chunks 0, 1 and 3 of 4) halved.
 
-    Scalar products on contiguous blocks: NumPy's multiply by a broadcast (4H, 1) column
-    does not vectorise and takes ~2x as long.
+    Scalar products on blocks of rows: NumPy's multiply by a broadcast (4H, 1) column does
+    not vectorise and takes ~2x as long.
     """
     hid = w.shape[0] // 4
     np.multiply(w[:2 * hid], 0.5, out=out[:2 * hid])
@@ -199,9 +202,10 @@ class LSTM(Function):
     W_hh (4H, H) @ h (H, N) and W_hh^T (H, 4H) @ dA (4H, N), which OpenBLAS runs ~1.5x
     faster than (N, H) @ (H, 4H) at N = 32 (97 vs 145 us at H = 256), and each gate is a
     contiguous block of rows. x W_ih^T + b is one (4H, in+1) @ (in+1, L*N) product over all
-    steps (the bias as a column of ones beside x) whose step-t block of columns is added to
-    W_hh h in place; dx, dW_ih and dW_hh stay one GEMM each over all steps, after one
-    transposing copy of dA. A zero initial state (the default) skips the products with h0.
+    steps (the bias, if any, as a column of ones beside x) whose step-t block of columns is
+    added to W_hh h in place; dx, dW_ih and dW_hh stay one GEMM each over all steps, after
+    one transposing copy of dA. A zero initial state (the default) skips the products with
+    h0 when the other factor is finite (so inf * 0 still gives NaN, as in PyTorch).
 
     Shape: x (L, N, in) or (N, in) for one step, h0 and c0 (N, H), w_ih (4H, in),
     w_hh (4H, H), b_ih and b_hh (4H,) or None. Output (L + 1, N, H): rows 0..L-1 are h_t at
@@ -225,14 +229,15 @@ class LSTM(Function):
         bias = _bias_sum(b_ih, b_hh)
         n_in = x3.shape[2]
         x_ext = np.empty((steps * batch, n_in + (bias is not None)), dtype=x3.dtype)
-        x_ext.reshape(steps, batch, -1)[:, :, :n_in] = x3
+        x_ext.reshape(steps, batch, x_ext.shape[1])[:, :, :n_in] = x3
         w_in = np.empty((4 * hid, x_ext.shape[1]), dtype=w_ih.dtype)
         _halve_sigmoid_rows(w_ih, w_in[:, :n_in])
         if bias is not None:
             x_ext[:, n_in] = 1
             _halve_sigmoid_rows(bias, w_in[:, n_in])
         proj = (w_in @ x_ext.T).reshape(4 * hid, steps, batch)
-        ctx.x2 = x_ext[:, :n_in]  # (L*N, in), for dW_ih = dA^T x
+        del x_ext
+        ctx.x2 = x3.reshape(steps * batch, n_in)  # for dW_ih (a copy only if strided)
         w_hh_half = _halve_sigmoid_rows(w_hh, np.empty_like(w_hh))  # (4H, H)
         acts = np.empty((steps, 4 * hid, batch), dtype=proj.dtype)
         out_t = np.empty((steps, hid, batch), dtype=acts.dtype)  # h_t, feature-major
@@ -240,7 +245,9 @@ class LSTM(Function):
         tanh_c = np.empty_like(out_t)  # tanh(c_t)
         ig = np.empty_like(cells[0])
         h, c = np.ascontiguousarray(h0.T), np.ascontiguousarray(c0.T)  # (H, N)
-        h_is_zero = not h0.any()  # the default initial state: W_hh h0 = 0 needs no product
+        # The default initial state: W_hh h0 = 0 needs no product, unless W_hh holds an inf
+        # or NaN (inf * 0 = NaN, as PyTorch gives); a finite sum proves every element finite.
+        h_is_zero = not h0.any() and bool(np.isfinite(w_hh_half.sum()))
         for k, t in enumerate(_order(steps, reverse)):
             a = acts[t]  # (4H, N) halved pre-activations -> activations, in place
             if k == 0 and h_is_zero:
@@ -309,7 +316,7 @@ class LSTM(Function):
             da[3 * hid:] *= dh
             da[:3 * hid].reshape(3, hid, batch)[...] *= d_c  # i, f, g
             d_c *= f[t]  # -> dc_prev
-            if k < steps - 1 or need_h0:  # the first step's dh_prev is dL/dh0
+            if k < steps - 1 or need_h0:  # at the step that read h0 it is dL/dh0
                 d_h = w_hh.T @ da  # (H, 4H) @ (4H, N) -> dh_prev; the view costs BLAS ~4%
         # dA of all steps as (4H, L*N) once, so each remaining product is one GEMM.
         d_a2 = np.ascontiguousarray(d_a.transpose(1, 0, 2)).reshape(4 * hid, -1).T
