@@ -308,3 +308,20 @@ def test_recurrent_layer_takes_an_empty_batch_like_torch(kind):
     out, _ = layer(gn.zeros(3, 0, 4))
     t_out, _ = t_layer(torch.zeros(3, 0, 4))
     assert out.shape == tuple(t_out.shape) == (3, 0, 5)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_recurrent_layer_backward_through_an_empty_batch_like_torch(kind, bidirectional):
+    layer = getattr(nn, kind)(4, 5, num_layers=2, bidirectional=bidirectional)
+    t_layer = getattr(torch.nn, kind)(4, 5, num_layers=2, bidirectional=bidirectional)
+    x = gn.zeros(3, 0, 4, requires_grad=True)
+    t_x = torch.zeros(3, 0, 4, requires_grad=True)
+    out, _ = layer(x)
+    out.sum().backward()
+    t_out, _ = t_layer(t_x)
+    t_out.sum().backward()
+    assert x.grad.shape == tuple(t_x.grad.shape) == (3, 0, 4)
+    for (name, p), t_p in zip(layer.named_parameters(), t_layer.parameters()):
+        assert p.grad.shape == tuple(t_p.grad.shape), name
+        np.testing.assert_array_equal(p.grad.data, t_p.grad.numpy(), err_msg=name)  # all zero

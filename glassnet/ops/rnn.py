@@ -78,6 +78,8 @@ def _w_hh_grad(d_a2: np.ndarray, out: np.ndarray, h0: np.ndarray, reverse: bool)
     order (any strides), out (>= L, N, H).
     """
     batch, hidden = h0.shape
+    if batch == 0:  # an empty batch: no step adds anything
+        return np.zeros((d_a2.shape[1], hidden), dtype=d_a2.dtype)
     rows = d_a2.shape[0] - batch  # every step but the one that reads h0
     steps = rows // batch + 1
     if reverse:
@@ -319,7 +321,7 @@ class LSTM(Function):
             if k < steps - 1 or need_h0:  # at the step that read h0 it is dL/dh0
                 d_h = w_hh.T @ da  # (H, 4H) @ (4H, N) -> dh_prev; the view costs BLAS ~4%
         # dA of all steps as (4H, L*N) once, so each remaining product is one GEMM.
-        d_a2 = np.ascontiguousarray(d_a.transpose(1, 0, 2)).reshape(4 * hid, -1).T
+        d_a2 = np.ascontiguousarray(d_a.transpose(1, 0, 2)).reshape(4 * hid, steps * batch).T
         d_x, d_w_ih, d_b = _input_grads(ctx, d_a2, (need_x, need_wi, need_bi or need_bh))
         d_w_hh = _w_hh_grad(d_a2, ctx.out, ctx.h0, reverse) if need_wh else None
         return (d_x, d_h.T.copy() if need_h0 else None, d_c.T.copy() if need_c0 else None,
