@@ -102,25 +102,44 @@ def _per_dim(value, dims: int) -> tuple:
 
 
 def _window_sizes(m, in_shape: tuple, out_shape: tuple) -> str:
-    """floor((W + 2P - D*(K - 1) - 1) / S) + 1 per spatial dim: the output-size rule of
-    convolution and pooling (with D = 1 it is the lectures' floor((W - K + 2P) / S) + 1)."""
+    """floor((W - (D*(K - 1) + 1) + 2P) / S) + 1 per spatial dim: the output-size rule of
+    convolution and pooling (with D = 1 it is the lectures' floor((W - K + 2P) / S) + 1).
+    Every line it prints evaluates, as written, to the size it states."""
     dims = len(out_shape) - 2
-    padding = getattr(m, "padding", 0)
-    if isinstance(padding, str):  # "same" / "valid" name the rule themselves
-        return f"padding={padding!r}"
     kernel = _per_dim(m.kernel_size, dims)
     stride = _per_dim(getattr(m, "stride", None) or m.kernel_size, dims)
     dilation = _per_dim(getattr(m, "dilation", 1), dims)
-    rounding = "ceil" if getattr(m, "ceil_mode", False) else "floor"
+    padding = getattr(m, "padding", 0)
+    ceil_mode = getattr(m, "ceil_mode", False)
     labels = "HW" if dims == 2 else "L"
     parts = []
-    for label, w, k, st, p, d, out in zip(labels, in_shape[2:], kernel, stride,
-                                          _per_dim(padding, dims), dilation, out_shape[2:]):
-        span = f"{d}*({k} - 1) + 1" if d != 1 else f"{k}"
-        parts.append((label, f"{rounding}(({w} - {span} + 2*{p}) / {st}) + 1 = {out}"))
-    if len({rule for _, rule in parts}) == 1:  # a square case: one line for both sides
-        return f"{' = '.join(label for label, _ in parts)}: {parts[0][1]}"
-    return "; ".join(f"{label}: {rule}" for label, rule in parts)
+    for label, w, k, st, d, out, p in zip(labels, in_shape[2:], kernel, stride, dilation,
+                                          out_shape[2:], _paddings(padding, kernel, dilation)):
+        span = f"({d}*({k} - 1) + 1)" if d != 1 else f"{k}"
+        pad = f"2*{p[0]}" if p[0] == p[1] else f"{p[0]} + {p[1]}"
+        rule = f"{'ceil' if ceil_mode else 'floor'}(({w} - {span} + {pad}) / {st}) + 1"
+        computed = (w - (d * (k - 1) + 1) + p[0] + p[1]) / st
+        computed = (math.ceil(computed) if ceil_mode else math.floor(computed)) + 1
+        if computed == out + 1:  # PyTorch drops a last window that starts in the padding
+            rule += " - 1 (the last window would start in the padding)"
+            parts.append((label, rule.replace(" (the", f" = {out} (the", 1)))
+        else:
+            parts.append((label, f"{rule} = {out}"))
+    text = (f"{' = '.join(label for label, _ in parts)}: {parts[0][1]}"
+            if len({rule for _, rule in parts}) == 1  # a square case: one line for both sides
+            else "; ".join(f"{label}: {rule}" for label, rule in parts))
+    return f"padding={padding!r}: {text}" if isinstance(padding, str) else text
+
+
+def _paddings(padding, kernel: tuple, dilation: tuple) -> list[tuple[int, int]]:
+    """(before, after) padding per spatial dim; 'same' splits D*(K - 1) as PyTorch does
+    (the extra one, if odd, after)."""
+    if padding == "valid":
+        return [(0, 0)] * len(kernel)
+    if padding == "same":
+        return [(d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
+                for k, d in zip(kernel, dilation)]
+    return [(p, p) for p in _per_dim(padding, len(kernel))]
 
 
 def _conv_describe(m) -> str:
@@ -138,9 +157,13 @@ def _conv_check(m, in_shape: tuple, previous) -> str | None:
         return f"expects input {layout}, but receives {in_shape}: reshape the input"
     channels = in_shape[-spatial - 1]
     if channels != m.in_channels:
+        fix = f"set in_channels={channels}"
+        if previous is not None and hasattr(previous, "out_channels"):
+            fix += f", or change the previous layer's out_channels to {m.in_channels}"
+        elif previous is None:
+            fix += f", or give inputs with {m.in_channels} channels"
         return (f"expects {m.in_channels} input channels but receives {channels} (input "
-                f"shape {in_shape}): set in_channels={channels}, or change the previous "
-                f"layer's out_channels to {m.in_channels}")
+                f"shape {in_shape}): {fix}")
     return None
 
 

@@ -88,3 +88,53 @@ def test_conv_channel_mismatch_names_the_layer_and_a_fix():
     with pytest.raises(ValueError, match=r"layer 2 \(Conv2d\) expects 4 input channels but "
                                          r"receives 8 .*set in_channels=8"):
         summary(model, (1, 12, 12))
+
+
+def _printed_sizes(text: str) -> list[tuple[int, int]]:
+    """Each "floor(...) + 1 = n" of an output-size line: (the expression evaluated as
+    written, n)."""
+    import math
+    import re
+
+    found = re.findall(r"((?:floor|ceil)\(.*?\) \+ 1(?: - 1)?) = (\d+)", text)
+    return [(eval(expr, {"floor": math.floor, "ceil": math.ceil}), int(n))  # noqa: S307
+            for expr, n in found]
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda m: m.Conv2d(1, 1, 3, dilation=2), (1, 10, 10)),
+    (lambda m: m.Conv1d(1, 2, 3, dilation=3), (1, 20)),
+    (lambda m: m.MaxPool2d(3, stride=2, dilation=2), (1, 9, 9)),
+    (lambda m: m.MaxPool2d(2, stride=2, padding=1, ceil_mode=True), (1, 7, 7)),
+    (lambda m: m.AvgPool2d(3, stride=2, ceil_mode=True), (1, 8, 8)),
+    (lambda m: m.Conv2d(1, 2, 4, padding="same"), (1, 9, 9)),
+    (lambda m: m.Conv2d(1, 2, 3, padding="same", dilation=2), (1, 9, 9)),
+    (lambda m: m.Conv2d(1, 2, 3, padding="valid"), (1, 8, 8)),
+    (lambda m: m.Conv2d(1, 1, (3, 5), stride=(1, 2), padding=(1, 2)), (1, 9, 11)),
+], ids=["dilated-conv", "dilated-conv1d", "dilated-pool", "ceil-drops-last-window",
+        "ceil-keeps-last-window", "same-even-kernel", "same-dilated", "valid", "non-square"])
+def test_output_size_arithmetic_evaluates_to_the_size_it_states_and_torchs(make, shape):
+    import numpy as np
+    import torch
+
+    import glassnet as gn
+
+    layer = make(nn)
+    row = summary(nn.Sequential(layer), shape).rows[0]
+    printed = _printed_sizes(row.shape_arithmetic)
+    assert printed, row.shape_arithmetic
+    t_layer = make(torch.nn)
+    expected = tuple(t_layer(torch.zeros((1,) + shape)).shape[2:])
+    sizes = [n for _, n in printed]
+    assert tuple(sizes if len(sizes) == len(expected) else sizes * len(expected)) == expected
+    for value, n in printed:
+        assert value == n, row.shape_arithmetic  # the line computes what it claims
+    assert row.output_shape[2:] == layer(gn.tensor(np.zeros((1,) + shape, np.float32))).shape[2:]
+
+
+def test_a_first_layer_mismatch_suggests_the_input_not_a_previous_layer():
+    with pytest.raises(ValueError) as info:
+        summary(nn.Sequential(nn.Conv2d(3, 8, 3)), (1, 12, 12))
+    assert str(info.value) == (
+        "summary: layer 0 (Conv2d) expects 3 input channels but receives 1 (input shape "
+        "(1, 1, 12, 12)): set in_channels=1, or give inputs with 3 channels")
