@@ -34,11 +34,12 @@ def _check_size(layer: str, name: str, value, minimum: int = 1) -> None:
         raise ValueError(f"{layer}: {name} must be an int >= {minimum}, got {value!r}")
 
 
-def _input_tensor(layer: str, input, dtype) -> Tensor:
-    x = input if isinstance(input, Tensor) else as_tensor(input, layer)
+def _input_tensor(layer: str, input, dtype, arg: str = "input") -> Tensor:
+    """``input`` (or the state named ``arg``) as a Tensor of the parameters' dtype."""
+    x = input if isinstance(input, Tensor) else as_tensor(input, layer, arg)
     if x.data.dtype != dtype:
-        raise TypeError(f"{layer}: input has dtype {x.data.dtype} but the layer's parameters "
-                        f"are {dtype} (input shape {x.shape}); cast one of them")
+        raise TypeError(f"{layer}: {arg} has dtype {x.data.dtype} but the layer's parameters "
+                        f"are {dtype} ({arg} shape {x.shape}); cast one of them")
     return x
 
 
@@ -131,7 +132,7 @@ class RNNBase(Module):
         return x
 
     def _check_state(self, name: str, state, expected: tuple, dtype, x_shape) -> Tensor:
-        s = _input_tensor(self._name, state, dtype)
+        s = _input_tensor(self._name, state, dtype, name)
         if s.shape != expected:
             layout = ("(num_layers * num_directions, batch, hidden_size)" if len(expected) == 3
                       else "(num_layers * num_directions, hidden_size) for unbatched input")
@@ -339,7 +340,7 @@ class RNNCellBase(Module):
             if s is None:
                 checked.append(np.zeros(expected, dtype=x.data.dtype))
                 continue
-            s = _input_tensor(self._name, s, x.data.dtype)
+            s = _input_tensor(self._name, s, x.data.dtype, name)
             if s.shape != expected:
                 raise ValueError(f"{self._name}: {name} has shape {s.shape} but expected "
                                  f"{expected} for input shape {x.shape}")

@@ -206,6 +206,21 @@ def test_wrong_initial_state_names_expected_and_received_shapes():
         nn.RNN(8, 16, nonlinearity="sigmoid")
 
 
+
+def test_initial_state_of_the_wrong_dtype_is_named_not_blamed_on_the_input():
+    x = gn.zeros(5, 2, 3)  # float32, the layer's dtype
+    with pytest.raises(TypeError, match=r"^LSTM: h_0 has dtype float64 but the layer's "
+                                        r"parameters are float32 \(h_0 shape \(1, 2, 4\)\)"):
+        nn.LSTM(3, 4)(x, (gn.zeros(1, 2, 4).double(), gn.zeros(1, 2, 4)))
+    with pytest.raises(TypeError, match=r"^LSTM: c_0 has dtype int64"):
+        nn.LSTM(3, 4)(x, (gn.zeros(1, 2, 4), gn.tensor(np.zeros((1, 2, 4), np.int64))))
+    with pytest.raises(TypeError, match=r"^GRUCell: hx has dtype float64 .*\(hx shape \(2, 4\)\)"):
+        nn.GRUCell(3, 4)(gn.zeros(2, 3), gn.zeros(2, 4).double())
+    with pytest.raises(TypeError, match=r"^LSTMCell: c has dtype float64"):
+        nn.LSTMCell(3, 4)(gn.zeros(2, 3), (gn.zeros(2, 4), gn.zeros(2, 4).double()))
+    with pytest.raises(TypeError, match=r"^GRU: argument 'h_0' must be a Tensor, got str"):
+        nn.GRU(3, 4)(x, "h")
+
 def test_embedding_then_lstm_trains_like_torch():
     """A small language-model step end to end: Embedding -> LSTM -> Linear."""
     ids = np.random.default_rng(0).integers(0, 11, (7, 3))
