@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -11,7 +12,7 @@ from glassnet import functional as F
 from glassnet.nn import init
 from glassnet.nn.module import Module
 from glassnet.nn.parameter import Parameter
-from glassnet.ops.conv import _tuple, conv_padding
+from glassnet.ops.conv import _tuple, check_conv, conv_padding
 from glassnet.tensor import Tensor
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -68,19 +69,17 @@ class _ConvNd(Module):
     def forward(self, input: Tensor) -> Tensor:
         conv = F.conv2d if self.nd == 2 else F.conv1d
         op = f"{type(self).__name__}({self.extra_repr()})"  # errors name the layer
+        args = (self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
         if self.padding_mode == "zeros":
-            return _call(conv, op, input, self.weight, self.bias, self.stride, self.padding,
-                         self.dilation, self.groups)
-        # Other modes pad explicitly first (F.pad takes amounts last dimension first), then
-        # convolve without padding, as PyTorch does.
-        ndim = getattr(input, "ndim", None)
-        if ndim not in (self.nd + 1, self.nd + 2):
-            shape = getattr(input, "shape", None)
-            raise ValueError(f"{op}: expected {self.nd + 1}-D or {self.nd + 2}-D input, got "
-                             f"{ndim}-D input of shape {shape}")
+            return _call(conv, conv.__name__, op, input, *args)
+        # Other modes pad explicitly (F.pad takes amounts last dimension first), then
+        # convolve without padding, as PyTorch does; the checks run first, on the input and
+        # padding the caller gave, so the errors show those and no copy is made in vain.
+        _call(functools.partial(check_conv, conv.__name__, self.nd), conv.__name__, op, input,
+              *args)
         amounts = tuple(a for lo_hi in reversed(self._pads) for a in lo_hi)
         padded = F.pad(input, amounts, mode=self.padding_mode)
-        return _call(conv, op, padded, self.weight, self.bias, self.stride, 0,
+        return _call(conv, conv.__name__, op, padded, self.weight, self.bias, self.stride, 0,
                      self.dilation, self.groups)
 
     def extra_repr(self) -> str:
@@ -100,13 +99,13 @@ class _ConvNd(Module):
         return s
 
 
-def _call(conv, op: str, *args) -> Tensor:
-    """Run the functional op; its errors say "conv2d: ..."; re-raise them naming the layer."""
+def _call(fn, name: str, op: str, *args):
+    """Run ``fn``, whose errors say "<name>: ..."; re-raise them naming the layer ``op``."""
     try:
-        return conv(*args)
+        return fn(*args)
     except (ValueError, TypeError) as err:
         message = str(err)
-        prefix = conv.__name__ + ": "
+        prefix = name + ": "
         if message.startswith(prefix):
             raise type(err)(op + ": " + message[len(prefix):]) from None
         raise

@@ -247,6 +247,17 @@ def conv_padding(op: str, padding, nd: int, stride: tuple, dilation: tuple,
 def _conv(op: str, nd: int, input, weight, bias, stride, padding, dilation,
           groups) -> Tensor:
     """Check every argument of conv1d/conv2d (``nd`` = 1 or 2), then run the fused op."""
+    x, w, b, params = check_conv(op, nd, input, weight, bias, stride, padding, dilation,
+                                 groups)
+    return Conv2d.apply(x, w, b, **params)
+
+
+def check_conv(op: str, nd: int, input, weight, bias, stride, padding, dilation,
+               groups) -> tuple:
+    """Every check of conv1d/conv2d, before any work: returns (x, weight, bias, the keyword
+    parameters of ``Conv2d.apply``), or raises an error that names ``op``, the argument and
+    the shapes. (``nn.Conv2d`` with a non-zero ``padding_mode`` checks here first, then pads.)
+    """
     x = as_tensor(input, op)
     w = as_tensor(weight, op, "weight")
     b = None if bias is None else as_tensor(bias, op, "bias")
@@ -304,8 +315,8 @@ def _conv(op: str, nd: int, input, weight, bias, stride, padding, dilation,
     out_size = tuple((p - r) // s + 1 for p, r, s in zip(padded, reach, stride[-nd:],
                                                           strict=True))
     out_shape = xs[:-nd - 1] + (c_out,) + out_size
-    return Conv2d.apply(x, w, b, stride=stride, pads=pads[0] + pads[1], dilation=dilation,
-                        groups=int(groups), x4=x4, w4=w4, out_shape=out_shape)
+    return x, w, b, {"stride": stride, "pads": pads[0] + pads[1], "dilation": dilation,
+                     "groups": int(groups), "x4": x4, "w4": w4, "out_shape": out_shape}
 
 
 # --------------------------------------------------------------------- public functions

@@ -72,8 +72,33 @@ def test_conv2d_layer_errors_name_the_layer():
     with pytest.raises(ValueError, match=r"^Conv2d\(1, 32, .*kernel size \(3, 3\) is larger"):
         layer(gn.randn(1, 1, 2, 5))
     with pytest.raises(ValueError, match=r"^Conv1d\(2, 4, kernel_size=\(3,\), stride=\(1,\), "
-                                         r"padding_mode=reflect\): expected 2-D or 3-D"):
+                                         r"padding_mode=reflect\): expected 2-D \(C, L\) or 3-D"):
         nn.Conv1d(2, 4, 3, padding_mode="reflect")(gn.randn(2, 2, 5, 5))
+
+
+def test_padding_mode_errors_show_the_callers_input_and_padding_before_any_padding(monkeypatch):
+    import glassnet.nn.conv as conv_module
+
+    padded = []
+    real_pad = conv_module.F.pad
+    monkeypatch.setattr(conv_module.F, "pad",
+                        lambda *a, **k: padded.append(1) or real_pad(*a, **k))
+    layer = nn.Conv2d(3, 4, 12, padding=1, padding_mode="reflect")
+    with pytest.raises(ValueError, match=r"^Conv2d\(3, 4, kernel_size=\(12, 12\).*"
+                                         r"padding_mode=reflect\): kernel size \(12, 12\) is "
+                                         r"larger than the padded input \(10, 10\) \(padding "
+                                         r"\(\(1, 1\), \(1, 1\)\)\) \(input shape \(2, 3, 8, 8\)"):
+        layer(gn.randn(2, 3, 8, 8))
+    with pytest.raises(ValueError, match=r"input has 3 channels but weight expects 1 \(input "
+                                         r"shape \(2, 3, 8, 8\)"):
+        nn.Conv2d(1, 4, 3, padding=1, padding_mode="circular")(gn.randn(2, 3, 8, 8))
+    with pytest.raises(ValueError, match=r"^Conv1d\(.*padding_mode=replicate\): groups=2 does "
+                                         r"not divide the 3 input channels"):
+        nn.Conv1d(2, 4, 3, padding=1, padding_mode="replicate", groups=2)(gn.randn(2, 3, 8))
+    assert padded == []  # refused before any copy was made
+    assert nn.Conv2d(3, 4, 3, padding=1, padding_mode="reflect")(gn.randn(2, 3, 8, 8)).shape \
+        == (2, 4, 8, 8)
+    assert padded == [1]
 
 
 @pytest.mark.parametrize("kwargs,pieces", [
