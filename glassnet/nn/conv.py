@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 
 import numpy as np
 
 from glassnet import backend
 from glassnet import functional as F
 from glassnet.nn import init
+from glassnet.nn._layer_errors import call_as_layer
 from glassnet.nn.module import Module
 from glassnet.nn.parameter import Parameter
 from glassnet.ops.conv import _tuple, check_conv, conv_padding
@@ -30,8 +32,9 @@ class _ConvNd(Module):
         name, nd = type(self).__name__, self.nd
         for arg, value in (("in_channels", in_channels), ("out_channels", out_channels),
                            ("groups", groups)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
                 raise ValueError(f"{name}: {arg} must be a positive int, got {value!r}")
+        in_channels, out_channels, groups = int(in_channels), int(out_channels), int(groups)
         for arg, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if value % groups:
                 raise ValueError(f"{name}: {arg}={value} must be divisible by groups={groups}")
@@ -71,16 +74,16 @@ class _ConvNd(Module):
         op = f"{type(self).__name__}({self.extra_repr()})"  # errors name the layer
         args = (self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
         if self.padding_mode == "zeros":
-            return _call(conv, conv.__name__, op, input, *args)
+            return call_as_layer(conv, conv.__name__, op, input, *args)
         # Other modes pad explicitly (F.pad takes amounts last dimension first), then
         # convolve without padding, as PyTorch does; the checks run first, on the input and
         # padding the caller gave, so the errors show those and no copy is made in vain.
-        _call(functools.partial(check_conv, conv.__name__, self.nd), conv.__name__, op, input,
-              *args)
+        check = functools.partial(check_conv, conv.__name__, self.nd)
+        call_as_layer(check, conv.__name__, op, input, *args)
         amounts = tuple(a for lo_hi in reversed(self._pads) for a in lo_hi)
         padded = F.pad(input, amounts, mode=self.padding_mode)
-        return _call(conv, conv.__name__, op, padded, self.weight, self.bias, self.stride, 0,
-                     self.dilation, self.groups)
+        return call_as_layer(conv, conv.__name__, op, padded, self.weight, self.bias,
+                             self.stride, 0, self.dilation, self.groups)
 
     def extra_repr(self) -> str:
         """Exactly PyTorch's: ``Conv2d(1, 32, kernel_size=(3, 3), stride=(1, 1))``."""
@@ -97,18 +100,6 @@ class _ConvNd(Module):
         if self.padding_mode != "zeros":
             s += f", padding_mode={self.padding_mode}"
         return s
-
-
-def _call(fn, name: str, op: str, *args):
-    """Run ``fn``, whose errors say "<name>: ..."; re-raise them naming the layer ``op``."""
-    try:
-        return fn(*args)
-    except (ValueError, TypeError) as err:
-        message = str(err)
-        prefix = name + ": "
-        if message.startswith(prefix):
-            raise type(err)(op + ": " + message[len(prefix):]) from None
-        raise
 
 
 class Conv2d(_ConvNd):

@@ -30,10 +30,11 @@ class _BatchNorm(Module):
                  bias: bool = True):
         super().__init__()
         name = type(self).__name__
-        if isinstance(num_features, bool) or not isinstance(num_features, int) \
+        if isinstance(num_features, bool) or not isinstance(num_features, numbers.Integral) \
                 or num_features < 1:
             raise ValueError(f"{name}: num_features must be a positive int, got "
                              f"{num_features!r}")
+        num_features = int(num_features)
         if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or eps < 0:
             raise ValueError(f"{name}: eps must be a non-negative float, got {eps!r}")
         if momentum is not None and (isinstance(momentum, bool)

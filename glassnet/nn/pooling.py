@@ -7,6 +7,7 @@ and the gradients are written in ``glassnet/ops/pooling.py``.
 from __future__ import annotations
 
 from glassnet import functional as F
+from glassnet.nn._layer_errors import call_as_layer
 from glassnet.nn.module import Module
 from glassnet.ops.pooling import _output_size, _pair
 from glassnet.tensor import Tensor
@@ -49,8 +50,10 @@ class MaxPool2d(Module):
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input: Tensor):
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+        return call_as_layer(
+            lambda x: F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                                   ceil_mode=self.ceil_mode, return_indices=self.return_indices),
+            "max_pool2d", repr(self), input)
 
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, "
@@ -85,8 +88,9 @@ class AvgPool2d(Module):
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad, self.divisor_override)
+        return call_as_layer(F.avg_pool2d, "avg_pool2d", repr(self), input, self.kernel_size,
+                             self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                             self.divisor_override)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -108,7 +112,8 @@ class AdaptiveAvgPool2d(Module):
         self.output_size = output_size
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.adaptive_avg_pool2d(input, self.output_size)
+        return call_as_layer(F.adaptive_avg_pool2d, "adaptive_avg_pool2d", repr(self), input,
+                             self.output_size)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"

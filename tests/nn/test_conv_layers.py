@@ -112,3 +112,12 @@ def test_conv2d_constructor_refuses_bad_arguments(kwargs, pieces):
         nn.Conv2d(4, 6, 3, **kwargs)
     for piece in pieces:
         assert piece in str(info.value)
+
+
+def test_numpy_integer_sizes_are_accepted_as_in_torch():
+    layer = nn.Conv2d(np.int64(3), np.int32(4), 3, groups=np.int64(1))
+    assert (layer.in_channels, layer.out_channels, layer.groups) == (3, 4, 1)
+    assert all(type(v) is int for v in (layer.in_channels, layer.out_channels, layer.groups))
+    assert layer.weight.shape == (4, 3, 3, 3)
+    norm = nn.BatchNorm2d(np.int64(4))
+    assert norm.num_features == 4 and type(norm.num_features) is int

@@ -200,6 +200,20 @@ def test_layer_construction_errors(build, match):
         build()
 
 
+
+@pytest.mark.parametrize("layer, shape, match", [
+    (lambda: nn.MaxPool2d(5), (2, 3, 4, 4),
+     r"^MaxPool2d\(kernel_size=5, stride=5, .*\): kernel_size \(5, 5\) is larger than the "
+     r"padded input \(4, 4\) \(input shape \(2, 3, 4, 4\)"),
+    (lambda: nn.AvgPool2d(5, stride=1), (3, 4, 4),
+     r"^AvgPool2d\(kernel_size=5, stride=1, padding=0\): kernel_size \(5, 5\) is larger"),
+    (lambda: nn.AdaptiveAvgPool2d(2), (4,),
+     r"^AdaptiveAvgPool2d\(output_size=2\): input must be 3-D"),
+], ids=["max", "avg", "adaptive"])
+def test_pool_layer_errors_name_the_layer(layer, shape, match):
+    with pytest.raises(ValueError, match=match):
+        layer()(gn.randn(*shape))
+
 def test_small_cnn_trains_like_torch():
     """Conv-free pipeline: BatchNorm2d -> MaxPool2d -> AvgPool2d -> flatten, one step each."""
     ours = nn.Sequential(nn.BatchNorm2d(2), nn.MaxPool2d(2), nn.AdaptiveAvgPool2d(1))

@@ -1,0 +1,17 @@
+"""Errors that name the layer: a module re-raises its functional op's error under its repr."""
+
+from __future__ import annotations
+
+
+def call_as_layer(fn, name: str, layer: str, *args):
+    """Run ``fn(*args)``, whose errors start "<name>: "; re-raise a ValueError or TypeError
+    starting "<layer>: " instead (e.g. "MaxPool2d(kernel_size=5, ...): ..." for
+    "max_pool2d: ..."), so a message about a model says which of its layers failed."""
+    try:
+        return fn(*args)
+    except (ValueError, TypeError) as err:
+        message = str(err)
+        prefix = name + ": "
+        if message.startswith(prefix):
+            raise type(err)(layer + ": " + message[len(prefix):]) from None
+        raise
