@@ -15,11 +15,17 @@ _generator = np.random.Generator(np.random.PCG64(DEFAULT_SEED))
 
 
 def manual_seed(seed: int) -> np.random.Generator:
-    """Seed every random source glassnet uses; returns the generator."""
+    """Seed every random source glassnet uses; returns the generator.
+
+    As in PyTorch, the seed may be any int in [-2**63, 2**64 - 1]; a negative one is
+    remapped to 2**64 + seed (so ``initial_seed()`` is never negative)."""
     global _seed, _generator
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__} {seed!r}")
-    _seed = int(seed)
+    seed = int(seed)
+    if not -2**63 <= seed < 2**64:
+        raise ValueError(f"manual_seed: seed must be in [-2**63, 2**64 - 1], got {seed}")
+    _seed = seed % 2**64
     _generator = np.random.Generator(np.random.PCG64(_seed))
     return _generator
 

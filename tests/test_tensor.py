@@ -54,6 +54,23 @@ def test_manual_seed_reproduces_every_random_op():
     assert not np.array_equal(gn.rand(5).data, a[0])
 
 
+
+def test_manual_seed_takes_torchs_range_and_remaps_negative_seeds_like_torch():
+    import torch
+
+    for seed in (-1, -2**63, 2**64 - 1, 0):
+        gn.manual_seed(seed)
+        torch.manual_seed(seed)
+        assert gn.initial_seed() == torch.initial_seed()
+    gn.manual_seed(-1)
+    a = gn.rand(3).data
+    gn.manual_seed(2**64 - 1)
+    np.testing.assert_array_equal(gn.rand(3).data, a)  # the same seed after remapping
+    for seed in (-2**63 - 1, 2**64):
+        with pytest.raises(ValueError, match=r"manual_seed: seed must be in \[-2\*\*63, "):
+            gn.manual_seed(seed)
+    gn.manual_seed(0)
+
 def test_attributes_and_conversions():
     t = gn.tensor([[1.0, 2.0], [3.0, 4.0]])
     assert t.shape == (2, 2) and t.ndim == 2 and t.device == "cpu" and t.numel() == 4

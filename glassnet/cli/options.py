@@ -61,3 +61,19 @@ def positive_int(name: str):
         return value
 
     return parse
+
+
+def seed(name: str):
+    """A random seed: an integer in [0, 2**64 - 1] (what NumPy's generators take)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") \
+                from None
+        if not 0 <= value < 2**64:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be an integer in [0, 2**64 - 1], got {text!r}")
+        return value
+
+    return parse

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from glassnet.cli.errors import CommandError
-from glassnet.cli.options import positive_float, positive_int
+from glassnet.cli.options import positive_float, positive_int, seed
 from glassnet.cli.runs import read_config
 
 
@@ -19,7 +19,7 @@ def add_arguments(parser) -> None:
                         help="softmax temperature, > 0: lower is safer, higher is wilder")
     parser.add_argument("--length", type=positive_int("--length"), default=300,
                         help="characters to generate after the prompt")
-    parser.add_argument("--seed", type=int, default=None,
+    parser.add_argument("--seed", type=seed("--seed"), default=None,
                         help="random seed: the same seed gives the same text")
 
 

@@ -17,7 +17,13 @@ import numpy as np
 
 from glassnet.cli import datasets
 from glassnet.cli.errors import CommandError
-from glassnet.cli.options import hidden_sizes, non_negative_float, positive_float, positive_int
+from glassnet.cli.options import (
+    hidden_sizes,
+    non_negative_float,
+    positive_float,
+    positive_int,
+    seed,
+)
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 SCHEDULES = ("none", "onecycle", "cosine", "step")
@@ -57,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=positive_int("--batch-size"),
                         default=d["batch_size"])
     parser.add_argument("--epochs", type=positive_int("--epochs"), default=d["epochs"])
-    parser.add_argument("--seed", type=int, default=d["seed"])
+    parser.add_argument("--seed", type=seed("--seed"), default=d["seed"])
     parser.add_argument("--samples", type=positive_int("--samples"), default=1000,
                         help="points in a toy dataset")
     parser.add_argument("--out", default=None,

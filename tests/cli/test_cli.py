@@ -62,6 +62,8 @@ def test_mnist_train_evaluate_predict(tmp_path, capsys):
     (["--lr", "-1"], "--lr must be a finite number > 0, got '-1'"),
     (["--lr", "nan"], "--lr must be a finite number > 0, got 'nan'"),
     (["--epochs", "0"], "--epochs must be > 0"),
+    (["--seed", "-1"], "--seed must be an integer in [0, 2**64 - 1], got '-1'"),
+    (["--seed", "1.5"], "--seed must be an integer, got '1.5'"),
 ])
 def test_bad_options_exit_non_zero_with_a_clear_message(args, message):
     result = subprocess.run([sys.executable, "-m", "glassnet", "train", *args],
