@@ -142,7 +142,27 @@ def resumed_settings(args):
     missing = [k for k in SETTINGS if k not in config]
     if missing:
         raise CommandError(f"train --resume: {args.resume}/config.json lacks {missing}")
-    return argparse.Namespace(**{**vars(args), **{k: config[k] for k in SETTINGS}}), checkpoint
+    return argparse.Namespace(**{**vars(args), **checked_settings(config, args.resume)}), \
+        checkpoint
+
+
+def checked_settings(config: dict, run: str) -> dict:
+    """config.json's settings parsed as the command line's options are, so that a value the
+    command would refuse is refused here too, with the same message."""
+    argv = []
+    for key in SETTINGS:
+        value = config[key]
+        if isinstance(value, list):
+            value = ",".join(map(str, value))
+        argv += [f"--{key.replace('_', '-')}", str(value)]
+    parser = argparse.ArgumentParser(prog="train", add_help=False, exit_on_error=False)
+    add_arguments(parser)
+    try:
+        parsed = parser.parse_args(argv)
+    except argparse.ArgumentError as e:
+        raise CommandError(f"train --resume: {run}/config.json has a bad setting: {e}") \
+            from None
+    return {key: getattr(parsed, key) for key in SETTINGS}
 
 
 def run(args) -> int:

@@ -106,13 +106,12 @@ def load_checkpoint(path, model, optimizer=None) -> dict:
         raise SafetensorsError(
             f"load_checkpoint: {os.fspath(path)} is not a glassnet training checkpoint "
             f"(format {meta.get('format')!r}); use glassnet.load for weights files")
-    info = _parse_json(meta.get("glassnet", ""), path)
+    info = _checked_info(_parse_json(meta.get("glassnet", ""), path), path,
+                         optimizer is not None)
     model_state = OrderedDict((k[len(MODEL_PREFIX):], v) for k, v in arrays.items()
                               if k.startswith(MODEL_PREFIX))
     optimizer_state = None
     if optimizer is not None:
-        if "optimizer" not in info:
-            raise ValueError(f"load_checkpoint: {os.fspath(path)} holds no optimizer state")
         saved = info["optimizer"]
         if saved["type"] != type(optimizer).__name__:
             raise ValueError(f"load_checkpoint: the checkpoint's optimizer is {saved['type']}, "
@@ -120,14 +119,18 @@ def load_checkpoint(path, model, optimizer=None) -> dict:
         state: dict = {}
         for key, array in arrays.items():
             if key.startswith(OPTIMIZER_PREFIX):
-                index, name = key[len(OPTIMIZER_PREFIX):].split(".", 1)
+                index, _, name = key[len(OPTIMIZER_PREFIX):].partition(".")
+                if not index.isdigit() or not name:
+                    raise SafetensorsError(f"load_checkpoint: {os.fspath(path)} has a "
+                                           f"malformed optimizer tensor name {key!r}")
                 state.setdefault(int(index), {})[name] = array
         for index, entries in saved["scalars"].items():
             state.setdefault(int(index), {}).update(entries)
         optimizer_state = {"state": state, "param_groups": saved["param_groups"]}
 
     # Apply with rollback: if the optimizer rejects its state after the model took its
-    # weights, put the weights back so that a failed load changes nothing.
+    # weights, put the weights back so that a failed load changes nothing. (The generator
+    # state was checked above and cannot fail.)
     backup = OrderedDict((k, v.data.copy()) for k, v in model.state_dict().items())
     model.load_state_dict(model_state)
     if optimizer_state is not None:
@@ -139,6 +142,39 @@ def load_checkpoint(path, model, optimizer=None) -> dict:
     random.set_rng_state(info["rng_state"])
     return {"epoch": info["epoch"], "step": info["step"],
             "loader_state": info.get("loader_state"), "extra": info.get("extra", {})}
+
+
+def _checked_info(info, path, with_optimizer: bool) -> dict:
+    """The checkpoint's JSON metadata, every field ``load_checkpoint`` uses checked before
+    anything is changed; a SafetensorsError names the file and the field otherwise."""
+    def bad(what: str):
+        return SafetensorsError(f"load_checkpoint: {os.fspath(path)} has {what}")
+
+    if not isinstance(info, dict):
+        raise bad(f"metadata of type {type(info).__name__}, not an object")
+    for key in ("epoch", "step"):
+        value = info.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise bad(f"no valid '{key}' (got {value!r}; expected an int >= 0)")
+    try:  # a throwaway generator takes the state first: the real one is set only at the end
+        np.random.PCG64().state = info.get("rng_state")
+    except (TypeError, ValueError, KeyError) as e:
+        raise bad(f"no valid 'rng_state' ({e})") from None
+    for key in ("loader_state", "extra"):
+        if info.get(key) is not None and not isinstance(info[key], dict):
+            raise bad(f"a '{key}' of type {type(info[key]).__name__}, not an object")
+    if with_optimizer:
+        saved = info.get("optimizer")
+        if saved is None:
+            raise ValueError(f"load_checkpoint: {os.fspath(path)} holds no optimizer state")
+        if not (isinstance(saved, dict) and isinstance(saved.get("type"), str)
+                and isinstance(saved.get("param_groups"), list)
+                and isinstance(saved.get("scalars"), dict)
+                and all(isinstance(k, str) and k.isdigit() and isinstance(v, dict)
+                        for k, v in saved["scalars"].items())):
+            raise bad("a malformed 'optimizer' entry (expected type, param_groups and "
+                      "scalars by parameter index)")
+    return info
 
 
 def _jsonable(value):

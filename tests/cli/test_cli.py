@@ -165,6 +165,34 @@ def test_resume_of_a_folder_without_a_checkpoint_is_refused(tmp_path, capsys):
     assert "has no checkpoint yet" in capsys.readouterr().err
 
 
+
+def test_resume_with_a_bad_setting_or_damaged_checkpoint_says_so_and_keeps_the_files(
+        tmp_path, capsys):
+    from glassnet.io.safetensors import load_file, save_file
+
+    code, run = train_toy(tmp_path, "run", "--epochs", "2")
+    assert code == 0
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, "hidden": "abc"}))
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "config.json has a bad setting" in err and "hidden layer size 'abc'" in err
+    assert "Traceback" not in err
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+
+    (run / "config.json").write_text(json.dumps(config))
+    arrays, meta = load_file(run / "checkpoint.safetensors")
+    info = json.loads(meta["glassnet"])
+    del info["rng_state"]
+    save_file(arrays, run / "checkpoint.safetensors", {**meta, "glassnet": json.dumps(info)})
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    assert main(["train", "--resume", str(run), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot resume from" in err and "no valid 'rng_state'" in err
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+
 def test_cnn_run_writes_filters_and_feature_maps_and_predicts(tmp_path, capsys):
     out = tmp_path / "cnn"
     assert main(["train", "--model", "cnn", "--epochs", "1", "--quiet", "--out", str(out)]) == 0

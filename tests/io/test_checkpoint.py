@@ -98,3 +98,44 @@ def test_weights_file_is_not_taken_for_a_training_checkpoint(tmp_path):
     gn.save(model, tmp_path / "w.safetensors")
     with pytest.raises(SafetensorsError, match="not a glassnet training checkpoint"):
         load_checkpoint(tmp_path / "w.safetensors", model, opt)
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda info: info.pop("rng_state"), "no valid 'rng_state'"),
+    (lambda info: info.update(rng_state={"foo": 1}), "no valid 'rng_state'"),
+    (lambda info: info.pop("epoch"), r"no valid 'epoch' \(got None"),
+    (lambda info: info.update(step=-3), r"no valid 'step' \(got -3"),
+    (lambda info: info.update(loader_state=[1, 2]), "a 'loader_state' of type list"),
+    (lambda info: info["optimizer"].pop("scalars"), "a malformed 'optimizer' entry"),
+    (lambda info: info.update(optimizer=None), "holds no optimizer state"),
+], ids=["no-rng", "bad-rng", "no-epoch", "negative-step", "bad-loader", "bad-optimizer",
+        "no-optimizer"])
+def test_damaged_metadata_is_refused_before_anything_changes(tmp_path, damage, message):
+    import json
+
+    from glassnet.io.safetensors import load_file, save_file
+
+    model, opt = model_and_optimizer()
+    train_steps(model, opt, 2)
+    path = tmp_path / "ckpt.safetensors"
+    save_checkpoint(path, model, opt, epoch=1, step=2)
+    arrays, meta = load_file(path)
+    info = json.loads(meta["glassnet"])
+    damage(info)
+    meta["glassnet"] = json.dumps(info)
+    save_file(arrays, path, meta)
+
+    fresh, fresh_opt = model_and_optimizer()
+    train_steps(fresh, fresh_opt, 1, seed=5)  # some optimizer state of its own
+    before, opt_before = snapshot(fresh), fresh_opt.state_dict()
+    rng_before = gn.random.get_rng_state()
+    with pytest.raises(ValueError, match=message):
+        load_checkpoint(path, fresh, fresh_opt)
+    for k, v in snapshot(fresh).items():
+        np.testing.assert_array_equal(v, before[k])
+    opt_after = fresh_opt.state_dict()
+    assert opt_after["param_groups"] == opt_before["param_groups"]
+    for index, entry in opt_before["state"].items():
+        for key, value in entry.items():
+            np.testing.assert_array_equal(opt_after["state"][index][key], value)
+    assert gn.random.get_rng_state() == rng_before
