@@ -70,4 +70,6 @@ def load_digit_image(path: str | os.PathLike) -> np.ndarray:
             gray = np.asarray(image.convert("L"), dtype=np.float64) / 255.0
     except UnidentifiedImageError:
         raise ValueError(f"{os.fspath(path)} is not an image file Pillow can read") from None
+    except Image.DecompressionBombError as e:  # a header claiming billions of pixels
+        raise ValueError(f"{os.fspath(path)} is too large to read safely ({e})") from None
     return prepare_digit(gray)

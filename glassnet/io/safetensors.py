@@ -16,6 +16,7 @@ folder, fsync, then rename over the target, so a crash leaves the old file intac
 from __future__ import annotations
 
 import json
+import math
 import os
 import struct
 import tempfile
@@ -140,7 +141,7 @@ def deserialize(buffer: bytes, source: str = "<bytes>") -> tuple[OrderedDict, di
                 or not 0 <= offsets[0] <= offsets[1] <= len(data)):
             raise fail(f"entry '{name}' has data_offsets {offsets!r} outside the "
                        f"{len(data)}-byte data section")
-        expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
         if offsets[1] - offsets[0] != expected:
             raise fail(f"entry '{name}' spans {offsets[1] - offsets[0]} bytes but dtype "
                        f"{info['dtype']} and shape {tuple(shape)} need {expected}")

@@ -110,6 +110,23 @@ def test_predict_refuses_a_file_that_is_not_an_image(tmp_path, capsys):
     assert "is not an image file" in capsys.readouterr().err
 
 
+
+def test_an_image_claiming_billions_of_pixels_is_refused_without_decoding(tmp_path):
+    import struct
+    import zlib
+
+    from glassnet.data.digits import load_digit_image
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body)))
+
+    bomb = tmp_path / "bomb.png"  # a valid header for a 30000 x 30000 grey image, no pixels
+    bomb.write_bytes(PNG + chunk(b"IHDR", struct.pack(">IIBBBBB", 30000, 30000, 8, 0, 0, 0, 0))
+                     + chunk(b"IEND", b""))
+    with pytest.raises(ValueError, match=r"bomb.png is too large to read safely"):
+        load_digit_image(bomb)
+
 def test_digit_preparation_centres_and_scales_like_mnist():
     from glassnet.data.digits import prepare_digit
 

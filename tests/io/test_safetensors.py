@@ -88,6 +88,8 @@ def _write(path, header: dict, data: bytes = b"", raw_header: bytes | None = Non
     ("gap", "contiguous"),
     ("trailing", "trailing bytes"),
     ("bad_metadata", "__metadata__ must map strings to strings"),
+    ("shape_overflows_int64", r"need 73786976294838206464"),
+    ("shape_product_wraps_to_zero", r"need 73786976294838206464"),
 ])
 def test_malformed_files_are_refused_with_a_reason(tmp_path, case, match):
     path = tmp_path / f"{case}.safetensors"
@@ -113,6 +115,10 @@ def test_malformed_files_are_refused_with_a_reason(tmp_path, case, match):
         _write(path, {"w": entry}, data + b"xx")
     elif case == "bad_metadata":
         _write(path, {"w": entry, "__metadata__": {"a": 1}}, data)
+    elif case == "shape_overflows_int64":  # 2**64 elements: int64 arithmetic overflows
+        _write(path, {"w": {**entry, "shape": [2**64], "data_offsets": [0, 0]}})
+    elif case == "shape_product_wraps_to_zero":  # 2**32 * 2**32 wraps to 0 in int64
+        _write(path, {"w": {**entry, "shape": [2**32, 2**32], "data_offsets": [0, 0]}})
     with pytest.raises(SafetensorsError, match=match) as info:
         load_file(path)
     assert str(path) in str(info.value)
