@@ -162,9 +162,15 @@ class Module:
 
     # ------------------------------------------------------------------ modes and updates
     def train(self, mode: bool = True) -> Module:
-        """Training mode (dropout active, batch norm uses batch statistics)."""
-        for m in self.modules():
-            object.__setattr__(m, "training", bool(mode))
+        """Training mode (dropout active, batch norm uses batch statistics), set on this
+        module and then through each child's own ``train``, as PyTorch does (so a child
+        that overrides ``train`` is called)."""
+        if not isinstance(mode, (bool, np.bool_)):
+            raise ValueError(f"{type(self).__name__}.train: mode must be a bool, got "
+                             f"{type(mode).__name__} {mode!r}")
+        object.__setattr__(self, "training", bool(mode))
+        for child in self.children():
+            child.train(mode)
         return self
 
     def eval(self) -> Module:
@@ -220,7 +226,11 @@ class Module:
         Values are Tensors sharing memory with the module (detached unless ``keep_vars``).
         """
         out = OrderedDict()
-        for module_prefix, module in self.named_modules(prefix=prefix.rstrip(".")):
+        # Every path to a module gets its keys, even when one module sits in the model
+        # twice (Sequential(l, ReLU(), l) has 0.weight and 2.weight), as in PyTorch.
+        stack = [(prefix.rstrip("."), self)]
+        while stack:
+            module_prefix, module = stack.pop()
             skip = module.__dict__.get("_non_persistent", set())
             for table in (module._parameters, module._buffers):
                 for name, value in table.items():
@@ -228,6 +238,9 @@ class Module:
                         continue
                     key = f"{module_prefix}.{name}" if module_prefix else name
                     out[key] = value if keep_vars else value.detach()
+            stack.extend(reversed([(f"{module_prefix}.{name}" if module_prefix else name,
+                                    child) for name, child in module._modules.items()
+                                   if child is not None]))
         return out
 
     def load_state_dict(self, state_dict, strict: bool = True):

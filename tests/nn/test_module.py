@@ -175,3 +175,35 @@ def test_sequential_indexing_and_length():
     assert isinstance(model[:2], nn.Sequential) and len(model[:2]) == 2
     with pytest.raises(IndexError, match="index 5 is out of range for 3 modules"):
         model[5]
+
+
+def test_a_module_used_twice_keeps_every_key_like_torch():
+    shared, t_shared = nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    model = nn.Sequential(shared, nn.ReLU(), shared, nn.Sequential(nn.Linear(2, 3), shared))
+    twin = torch.nn.Sequential(t_shared, torch.nn.ReLU(), t_shared,
+                               torch.nn.Sequential(torch.nn.Linear(2, 3), t_shared))
+    assert list(model.state_dict()) == list(twin.state_dict())
+    model.load_state_dict({k: v.numpy() for k, v in twin.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((4, 2)).astype(np.float32)
+    with torch.no_grad():
+        expected = twin[:3](torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(model[:3](gn.tensor(x)).data, expected, rtol=1e-6)
+    assert len(list(model.parameters())) == len(list(twin.parameters())) == 4  # no repeats
+
+
+def test_train_goes_through_each_childs_own_train_and_wants_a_bool():
+    calls = []
+
+    class Recorder(nn.Module):
+        def train(self, mode=True):
+            calls.append(mode)
+            return super().train(mode)
+
+    model = nn.Sequential(nn.Linear(2, 2), nn.Sequential(Recorder(), nn.Dropout()))
+    model.eval()
+    model.train()
+    assert calls == [False, True]
+    assert all(m.training for m in model.modules())
+    with pytest.raises(ValueError, match=r"Sequential.train: mode must be a bool, got str"):
+        model.train("no")
+    assert all(m.training for m in model.modules())
