@@ -62,9 +62,12 @@ def _copy_value(value):
 
 
 def _as_number(value):
-    """A Python int or float from a number, a NumPy scalar, a 0-d/size-1 array or Tensor."""
+    """A Python int or float from a number, a NumPy scalar, a 0-d/size-1 array or Tensor
+    (also another library's array, e.g. PyTorch's 0-d ``step`` tensor)."""
     if isinstance(value, Tensor):
         value = value.data
+    elif hasattr(value, "__array__") and not isinstance(value, (np.ndarray, np.generic)):
+        value = np.asarray(value)
     if isinstance(value, np.ndarray):
         value = value.item()
     elif isinstance(value, np.generic):
@@ -307,19 +310,23 @@ class Optimizer:
                 value, bool):
             # JSON gives arrays back as lists, and 0-d arrays as plain numbers.
             value = np.asarray(value, dtype=p.dtype)
-        if isinstance(value, np.ndarray):
-            if value.shape != p.shape:
-                raise ValueError(
-                    f"{name}: state {key!r} of parameter {index} has shape {value.shape} but "
-                    f"the parameter has shape {p.shape}"
-                )
-            if value.dtype.kind != "f":
-                raise ValueError(
-                    f"{name}: state {key!r} of parameter {index} has dtype {value.dtype}; "
-                    "expected a floating array"
-                )
-            return value.astype(p.dtype, copy=True)  # own memory, the parameter's dtype
-        return _copy_value(value)
+        elif hasattr(value, "__array__") and not isinstance(value, np.ndarray):
+            value = np.asarray(value)  # another library's array, e.g. a torch.Tensor
+        if not isinstance(value, np.ndarray):
+            raise ValueError(
+                f"{name}: state {key!r} of parameter {index} is a {type(value).__name__}; "
+                "expected an array of the parameter's shape")
+        if value.shape != p.shape:
+            raise ValueError(
+                f"{name}: state {key!r} of parameter {index} has shape {value.shape} but "
+                f"the parameter has shape {p.shape}"
+            )
+        if value.dtype.kind != "f":
+            raise ValueError(
+                f"{name}: state {key!r} of parameter {index} has dtype {value.dtype}; "
+                "expected a floating array"
+            )
+        return value.astype(p.dtype, copy=True)  # own memory, the parameter's dtype
 
     # ------------------------------------------------------------------ printing
     def __repr__(self) -> str:

@@ -120,6 +120,12 @@ def _corrupt(kind):
         del sd["state"]
     elif kind == "option":
         sd["param_groups"][1]["lr"] = -1.0
+    elif kind == "junk":
+        sd["state"][1]["exp_avg"] = "junk"
+    elif kind == "torch-shape":
+        import torch
+
+        sd["state"][1]["exp_avg"] = torch.zeros(7)
     return sd
 
 
@@ -131,6 +137,8 @@ def _corrupt(kind):
     ("index", ValueError, "state for parameter index 7"),
     ("keys", ValueError, r"lacks \['state'\]"),
     ("option", ValueError, "Adam: invalid learning rate -1.0"),
+    ("junk", ValueError, r"state 'exp_avg' of parameter 1 is a str; expected an array"),
+    ("torch-shape", ValueError, r"state 'exp_avg' of parameter 1 has shape \(7,\) but"),
 ])
 def test_load_state_dict_mismatch_leaves_optimizer_unchanged(kind, error, message):
     opt = _trained_adam()
@@ -148,3 +156,28 @@ def test_load_state_dict_copies_arrays():
     dst.load_state_dict(sd)
     sd["state"][0]["exp_avg"][...] = 123.0
     assert not np.any(dst.state_dict()["state"][0]["exp_avg"] == 123.0)
+
+
+def test_an_unconverted_torch_state_dict_loads_and_steps_like_torch():
+    import torch
+
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal((3, 2))
+    t_w = torch.tensor(w0, requires_grad=True)
+    t_opt = torch.optim.Adam([t_w], lr=0.1)
+    w = gn.tensor(w0, requires_grad=True)
+    opt = optim.Adam([w], lr=0.1)
+    for _ in range(3):  # torch trains alone; its state (torch tensors, a tensor step) moves
+        t_opt.zero_grad()
+        (t_w ** 2).sum().backward()
+        t_opt.step()
+    w.data[...] = t_w.detach().numpy()
+    opt.load_state_dict(t_opt.state_dict())  # torch.Tensors as they are
+    for _ in range(2):
+        t_opt.zero_grad()
+        (t_w ** 2).sum().backward()
+        t_opt.step()
+        opt.zero_grad()
+        (w ** 2).sum().backward()
+        opt.step()
+    np.testing.assert_allclose(w.data, t_w.detach().numpy(), rtol=1e-12)
