@@ -327,7 +327,10 @@ class TerminateOnNaN(Callback):
             peak = float(np.abs(p.data).max()) if p.data.size else 0.0
             if peak > largest:
                 largest, largest_name = peak, name
-        if culprit is None:
+        cause = getattr(self.trainer, "non_finite_cause", None)
+        if culprit is None and cause is not None:  # what the trainer saw: the batch, or
+            culprit = cause                          # the loss's message naming its argument
+        elif culprit is None:
             culprit = (f"the model's output; every parameter is finite, the largest |value| "
                        f"is {largest:.3g} (in '{largest_name}'), so the forward pass "
                        "overflowed: try a smaller learning rate")

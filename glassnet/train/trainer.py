@@ -51,6 +51,7 @@ class Trainer:
         self.epoch, self.epochs, self.global_step = 0, 0, 0
         self.epoch_start_step, self.steps_per_epoch = 0, None
         self.stop_training, self.stop_reason = False, None
+        self.non_finite_cause = None  # set while callbacks hear of a loss that refused NaN
         self.train_loader = None
 
     # ------------------------------------------------------------------ one step
@@ -126,8 +127,12 @@ class Trainer:
                         # The loss refused a NaN input: report a NaN loss to the callbacks
                         # (TerminateOnNaN names the culprit and stops); if none stops
                         # training, continuing would only spread NaN, so the error stands.
+                        # What caused it, for TerminateOnNaN: a non-finite value in the
+                        # batch itself, else the loss's own message.
+                        self.non_finite_cause = _non_finite_batch(x) or str(error)
                         cbs.on_batch_end(self.global_step, {"loss": float("nan"),
                                                             "batch_size": x.shape[0]})
+                        self.non_finite_cause = None
                         if not self.stop_training:
                             raise
                         self.stop_reason = self.stop_reason or str(error)
@@ -256,3 +261,16 @@ def predict(model, data, batch_size: int = 1024) -> Tensor:
 
 
 __all__ = ["Trainer", "fit", "evaluate", "predict", "Callback"]
+
+
+def _non_finite_batch(x) -> str | None:
+    """Where the input batch holds its first NaN or inf, e.g. "the input batch: row 4, index
+    (4, 0) is nan"; None when every value is finite (or x is not a float array)."""
+    data = getattr(x, "data", x)
+    if not isinstance(data, np.ndarray) or data.dtype.kind != "f":
+        return None
+    bad = ~np.isfinite(data)
+    if not bad.any():
+        return None
+    where = tuple(int(i) for i in np.argwhere(bad)[0])
+    return f"the input batch: row {where[0]}, index {where} is {data[where]}"

@@ -108,6 +108,20 @@ def test_terminate_on_nan_names_the_step_and_the_parameter():
     assert "parameter '2.weight'" in history.stop_reason
 
 
+
+def test_terminate_on_nan_blames_a_non_finite_input_batch_not_the_model():
+    X, y = blobs_problem()
+    X = gn.tensor(X.data.copy())
+    X.data[37, 1] = np.nan  # batch 2 (rows 32-63), its row 5
+    model = small_model()
+    history = train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
+                        (X, y), epochs=1, batch_size=32, shuffle=False,
+                        callbacks=[train.TerminateOnNaN()], verbose=False)
+    assert history.stop_reason == (
+        "TerminateOnNaN: loss became nan at step 2 (epoch 1); first non-finite: the input "
+        "batch: row 5, index (5, 1) is nan")
+    assert all(np.isfinite(p.data).all() for p in model.parameters())
+
 def test_nan_loss_without_terminate_on_nan_raises():
     X, y = blobs_problem()
     model = small_model()
