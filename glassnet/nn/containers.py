@@ -50,9 +50,54 @@ class Sequential(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
+    def __setitem__(self, idx: int, module: Module) -> None:
+        name = list(self._modules)[_index("Sequential", idx, len(self))]
+        self.add_module(name, module)
+
+    def __delitem__(self, idx) -> None:
+        _delete(self, "Sequential", idx)
+
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
         return self
+
+    def extend(self, modules: Iterable[Module]) -> Sequential:
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        _insert(self, "Sequential", index, module)
+        return self
+
+    def pop(self, idx: int = -1) -> Module:
+        module = self[idx]
+        del self[idx]
+        return module
+
+
+def _renumber(container: Module, modules: list) -> None:
+    """Children named "0", "1", ... again, in order (PyTorch keeps the numbering dense)."""
+    container._modules.clear()
+    for i, module in enumerate(modules):
+        container._modules[str(i)] = module
+
+
+def _delete(container: Module, op: str, idx) -> None:
+    modules = list(container._modules.values())
+    if isinstance(idx, slice):
+        del modules[idx]
+    else:
+        del modules[_index(op, idx, len(modules))]
+    _renumber(container, modules)
+
+
+def _insert(container: Module, op: str, index: int, module: Module) -> None:
+    if not isinstance(module, Module):
+        raise TypeError(f"{op}.insert: expected a Module, got {type(module).__name__}")
+    modules = list(container._modules.values())
+    modules.insert(index, module)
+    _renumber(container, modules)
 
 
 class ModuleList(Module):
@@ -87,6 +132,17 @@ class ModuleList(Module):
         for module in modules:
             self.append(module)
         return self
+
+    def __delitem__(self, idx) -> None:
+        _delete(self, "ModuleList", idx)
+
+    def insert(self, index: int, module: Module) -> None:
+        _insert(self, "ModuleList", index, module)
+
+    def pop(self, idx: int = -1) -> Module:
+        module = self[idx]
+        del self[idx]
+        return module
 
 
 class ModuleDict(Module):
@@ -128,3 +184,11 @@ class ModuleDict(Module):
         items = modules.items() if hasattr(modules, "items") else modules
         for key, module in items:
             self.add_module(key, module)
+
+    def pop(self, key: str) -> Module:
+        module = self._modules[key]
+        del self._modules[key]
+        return module
+
+    def clear(self) -> None:
+        self._modules.clear()

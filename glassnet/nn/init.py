@@ -10,6 +10,7 @@ All draws come from glassnet's seeded generator.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -97,12 +98,24 @@ def _kaiming_std(tensor, a, mode, nonlinearity) -> float:
 def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu") -> Tensor:
     """U(-b, b) with b = gain * sqrt(3 / fan) (PyTorch's default for Linear and Conv uses
-    a = sqrt(5), giving b = 1 / sqrt(fan_in))."""
+    a = sqrt(5), giving b = 1 / sqrt(fan_in)). A tensor with no elements is left as it is,
+    with a warning, as in PyTorch (its fan may be 0)."""
+    if _no_elements(tensor):
+        return tensor
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound)
 
 
 def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu") -> Tensor:
-    """N(0, std^2) with std = gain / sqrt(fan)."""
+    """N(0, std^2) with std = gain / sqrt(fan); a tensor with no elements is left as is."""
+    if _no_elements(tensor):
+        return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))
+
+
+def _no_elements(tensor: Tensor) -> bool:
+    if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return True
+    return False

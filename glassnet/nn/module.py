@@ -197,8 +197,9 @@ class Module:
 
     def to(self, dtype=None, device: str | None = None) -> Module:
         """Cast floating parameters and buffers to ``dtype`` in place (only 'cpu' exists)."""
-        if isinstance(dtype, str) and dtype == "cpu":
-            dtype, device = None, dtype
+        if isinstance(dtype, str) and dtype.split(":")[0] in ("cpu", "cuda", "mps", "xpu",
+                                                                 "meta"):
+            dtype, device = None, dtype  # to("cuda") names a device, as in PyTorch
         if device is not None and device != "cpu":
             raise ValueError(f"to: glassnet runs on 'cpu' only, got device {device!r}")
         if dtype is None:

@@ -207,3 +207,41 @@ def test_train_goes_through_each_childs_own_train_and_wants_a_bool():
     with pytest.raises(ValueError, match=r"Sequential.train: mode must be a bool, got str"):
         model.train("no")
     assert all(m.training for m in model.modules())
+
+
+def test_container_editing_renumbers_like_torch():
+    def build(m):
+        return m.Sequential(m.Linear(1, 2), m.ReLU(), m.Linear(2, 3), m.Tanh())
+
+    ours, theirs = build(nn), build(torch.nn)
+    for edit in (lambda s, m: s.__delitem__(1), lambda s, m: s.insert(1, m.Sigmoid()),
+                 lambda s, m: s.pop(0), lambda s, m: s.extend([m.ReLU()]),
+                 lambda s, m: s.__delitem__(slice(0, 2))):
+        edit(ours, nn)
+        edit(theirs, torch.nn)
+        assert list(ours.state_dict()) == list(theirs.state_dict())
+        assert [type(m).__name__ for m in ours] == [type(m).__name__ for m in theirs]
+    lst, t_lst = nn.ModuleList([nn.Linear(1, 1), nn.ReLU()]), \
+        torch.nn.ModuleList([torch.nn.Linear(1, 1), torch.nn.ReLU()])
+    lst.insert(0, nn.Linear(2, 2))
+    t_lst.insert(0, torch.nn.Linear(2, 2))
+    assert type(lst.pop(1)).__name__ == type(t_lst.pop(1)).__name__ == "Linear"
+    del lst[0]
+    del t_lst[0]
+    assert list(lst.state_dict()) == list(t_lst.state_dict()) == []
+    assert [type(m).__name__ for m in lst] == ["ReLU"]
+    heads = nn.ModuleDict({"a": nn.Linear(1, 1), "b": nn.ReLU()})
+    assert isinstance(heads.pop("a"), nn.Linear) and list(heads) == ["b"]
+    heads.clear()
+    assert len(heads) == 0
+    with pytest.raises(ValueError, match="glassnet runs on 'cpu' only, got device 'cuda:0'"):
+        nn.Linear(1, 1).to("cuda:0")
+
+
+def test_zero_element_weights_are_left_alone_with_a_warning_like_torch():
+    with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
+        layer = nn.Linear(0, 5)
+    assert layer.weight.shape == (5, 0)
+    np.testing.assert_array_equal(layer(gn.zeros(3, 0)).data, np.zeros((3, 5)))
+    with pytest.warns(UserWarning, match="no-op"):
+        nn.init.kaiming_normal_(gn.zeros(4, 0))
