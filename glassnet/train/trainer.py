@@ -176,7 +176,8 @@ class Trainer:
                     totals[name] = totals.get(name, 0.0) + fn(output.data, y.data) * n
         finally:
             self.model.train(was_training)
-        return {k: v / max(seen, 1) for k, v in totals.items()}
+        # a mean over no samples is NaN (as torch.mean of an empty tensor), not 0
+        return {k: v / seen if seen else float("nan") for k, v in totals.items()}
 
     def predict(self, data, batch_size: int = 1024) -> Tensor:
         """The model's outputs for every sample of ``data`` (inputs, or (inputs, targets))."""
@@ -247,7 +248,8 @@ def predict(model, data, batch_size: int = 1024) -> Tensor:
     or a tuple whose first item is the inputs), concatenated over batches."""
     if isinstance(data, (Tensor, np.ndarray)):
         x = data.data if isinstance(data, Tensor) else np.asarray(data)
-        batches = (Tensor(x[i:i + batch_size]) for i in range(0, len(x), batch_size))
+        # an empty input still goes through the model once: its output has the right shape
+        batches = (Tensor(x[i:i + batch_size]) for i in range(0, max(len(x), 1), batch_size))
     else:
         batches = (batch[0] for batch in as_loader(data, batch_size, False))
     was_training = model.training

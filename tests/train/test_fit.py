@@ -178,3 +178,12 @@ def test_fit_rejects_bad_arguments():
         train.fit(model, nn.CrossEntropyLoss(), opt, "data.csv", verbose=False)
     with pytest.raises(ValueError, match="epochs must be a non-negative int"):
         train.fit(model, nn.CrossEntropyLoss(), opt, blobs_problem(), epochs=-1)
+
+
+def test_evaluate_and_predict_on_no_samples():
+    model = small_model()
+    empty_x, empty_y = np.zeros((0, 2), np.float32), np.zeros((0,), np.int64)
+    result = train.evaluate(model, nn.CrossEntropyLoss(), (empty_x, empty_y))
+    assert np.isnan(result["loss"])  # a mean over nothing, as torch.mean of an empty tensor
+    out = train.predict(model, empty_x)
+    assert out.shape == (0, 2)
