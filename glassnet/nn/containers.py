@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 
-from glassnet.nn.module import Module
+from glassnet.nn.module import Module, _indent, _layout
 
 
 def _index(op: str, idx: int, length: int) -> int:
@@ -135,6 +135,20 @@ class ModuleList(Module):
 
     def __delitem__(self, idx) -> None:
         _delete(self, "ModuleList", idx)
+
+    def __repr__(self) -> str:
+        """As PyTorch prints it: runs of identical modules collapse to
+        ``(0-2): 3 x Linear(in_features=4, out_features=4, bias=True)``."""
+        runs: list[list] = []  # [first index, last index, repr]
+        for i, module in enumerate(self):
+            text = repr(module)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, text])
+        children = [_indent(f"({a}): {text}" if a == b else f"({a}-{b}): {b - a + 1} x {text}")
+                    for a, b, text in runs]
+        return _layout(type(self).__name__, [], children)
 
     def insert(self, index: int, module: Module) -> None:
         _insert(self, "ModuleList", index, module)

@@ -294,19 +294,28 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = []
-        for name, child in self._modules.items():
-            child_repr = repr(child).replace("\n", "\n  ")
-            lines.append(f"({name}): {child_repr}")
-        extra = self.extra_repr()
-        if not lines:
-            return f"{type(self).__name__}({extra})"
-        body = "\n  ".join(([extra] if extra else []) + lines)
-        return f"{type(self).__name__}(\n  {body}\n)"
+        """PyTorch's layout: a one-line extra_repr stays on one line; otherwise every line
+        of extra_repr and every child goes on its own line, indented by two."""
+        extra = self.extra_repr().split("\n") if self.extra_repr() else []
+        children = [f"({name}): {_indent(repr(child))}"
+                    for name, child in self._modules.items()]
+        return _layout(type(self).__name__, extra, children)
 
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._modules)
                       | set(self._buffers))
+
+
+def _indent(text: str) -> str:
+    """Indent every line but the first by two spaces (a child's repr inside its parent)."""
+    return text.replace("\n", "\n  ")
+
+
+def _layout(name: str, extra: list[str], children: list[str]) -> str:
+    if len(extra) == 1 and not children:
+        return f"{name}({extra[0]})"
+    lines = extra + children
+    return f"{name}(\n  " + "\n  ".join(lines) + "\n)" if lines else f"{name}()"
 
 
 class _IncompatibleKeys(tuple):

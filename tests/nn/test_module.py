@@ -245,3 +245,17 @@ def test_zero_element_weights_are_left_alone_with_a_warning_like_torch():
     np.testing.assert_array_equal(layer(gn.zeros(3, 0)).data, np.zeros((3, 5)))
     with pytest.warns(UserWarning, match="no-op"):
         nn.init.kaiming_normal_(gn.zeros(4, 0))
+
+
+def test_repr_layout_matches_torch_for_lists_and_multi_line_extras():
+    def custom(base):  # the same class name on both sides
+        return type("Custom", (base,), {"extra_repr": lambda self: "a=1\nb=2"})
+
+    def build(m, base):
+        return m.Sequential(
+            m.ModuleList([m.Linear(4, 4) for _ in range(3)] + [m.ReLU(), m.ReLU(), m.Tanh()]),
+            custom(base)(), m.ModuleList(), m.Sequential(m.ModuleList([m.Tanh(), m.Tanh()])))
+
+    assert repr(build(nn, nn.Module)) == repr(build(torch.nn, torch.nn.Module))
+    assert "(0-2): 3 x Linear(in_features=4, out_features=4, bias=True)" in repr(
+        build(nn, nn.Module))
