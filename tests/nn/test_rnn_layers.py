@@ -169,6 +169,10 @@ def test_repr_matches_torch_style():
     assert repr(nn.LSTM(10, 20, num_layers=2, batch_first=True)) == \
         "LSTM(10, 20, num_layers=2, batch_first=True)"
     assert repr(nn.GRUCell(3, 4, bias=False)) == "GRUCell(3, 4, bias=False)"
+    assert repr(nn.RNNCell(3, 4, nonlinearity="relu")) == \
+        repr(torch.nn.RNNCell(3, 4, nonlinearity="relu")) == "RNNCell(3, 4, nonlinearity=relu)"
+    # PyTorch's RNN leaves the nonlinearity out of its repr; glassnet shows it, unquoted
+    assert repr(nn.RNN(3, 4, nonlinearity="relu")) == "RNN(3, 4, nonlinearity=relu)"
 
 
 # ------------------------------------------------------------------ bad input
