@@ -361,12 +361,35 @@ class CSVLogger(Callback):
     def on_epoch_end(self, epoch, logs):
         if self.writer is None:
             self.keys = ["epoch", *sorted(logs)]
+            if self._has_header:
+                self._extend_existing_header()
             self.writer = csv.DictWriter(self.file, fieldnames=self.keys,
                                          delimiter=self.separator, extrasaction="ignore")
             if not self._has_header:
                 self.writer.writeheader()
         self.writer.writerow({"epoch": epoch + 1, **logs})
         self.file.flush()
+
+    def _extend_existing_header(self) -> None:
+        """Appending to a log whose columns differ: keep its columns (in its order), add the
+        new ones after them, and rewrite the earlier rows under that header (atomically), so
+        that no row has more fields than the header and nothing is lost."""
+        self.file.close()
+        with open(self.filename, newline="") as f:
+            reader = csv.DictReader(f, delimiter=self.separator)
+            old_keys, rows = list(reader.fieldnames or []), list(reader)
+        keys = old_keys + [k for k in self.keys if k not in old_keys]
+        if keys != old_keys:
+            temp = f"{self.filename}.tmp"
+            with open(temp, "w", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=keys, delimiter=self.separator)
+                writer.writeheader()
+                writer.writerows(rows)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(temp, self.filename)
+        self.keys = keys
+        self.file = open(self.filename, "a", newline="")
 
     def on_train_end(self, logs):
         self.file.close()

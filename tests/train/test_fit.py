@@ -187,3 +187,21 @@ def test_evaluate_and_predict_on_no_samples():
     assert np.isnan(result["loss"])  # a mean over nothing, as torch.mean of an empty tensor
     out = train.predict(model, empty_x)
     assert out.shape == (0, 2)
+
+
+def test_csv_logger_appending_new_columns_extends_the_header_and_keeps_every_row(tmp_path):
+    path = tmp_path / "log.csv"
+    X, y = blobs_problem()
+    model = small_model()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    train.fit(model, nn.CrossEntropyLoss(), opt, (X, y), epochs=1, metrics=(),
+              callbacks=[train.CSVLogger(str(path))], verbose=False)
+    train.fit(model, nn.CrossEntropyLoss(), opt, (X, y), epochs=2, val_data=(X, y),
+              callbacks=[train.CSVLogger(str(path), append=True)], verbose=False)
+    rows = list(csv.reader(open(path)))
+    header = rows[0]
+    assert header[:3] == ["epoch", "loss", "lr"] and "val_loss" in header
+    assert all(len(row) == len(header) for row in rows) and len(rows) == 4
+    first = dict(zip(header, rows[1]))
+    assert first["val_loss"] == "" and float(first["loss"]) > 0  # the old row, kept
+    assert float(dict(zip(header, rows[3]))["val_loss"]) > 0
