@@ -146,23 +146,25 @@ def resumed_settings(args):
         checkpoint
 
 
-def checked_settings(config: dict, run: str) -> dict:
-    """config.json's settings parsed as the command line's options are, so that a value the
-    command would refuse is refused here too, with the same message."""
+def checked_settings(config: dict, run: str, keys=SETTINGS) -> dict:
+    """config.json's settings ``keys`` parsed as the command line's options are, so that a
+    value the command would refuse is refused here too, with the same message."""
+    parser = argparse.ArgumentParser(prog="train", add_help=False, exit_on_error=False)
+    add_arguments(parser)  # (the charlm options included)
     argv = []
-    for key in SETTINGS:
+    for key in keys:
         value = config[key]
+        if value is None and parser.get_default(key) is None:
+            continue  # an optional setting left unset (e.g. max_chars)
         if isinstance(value, list):
             value = ",".join(map(str, value))
         argv += [f"--{key.replace('_', '-')}", str(value)]
-    parser = argparse.ArgumentParser(prog="train", add_help=False, exit_on_error=False)
-    add_arguments(parser)
     try:
         parsed = parser.parse_args(argv)
     except argparse.ArgumentError as e:
         raise CommandError(f"train --resume: {run}/config.json has a bad setting: {e}") \
             from None
-    return {key: getattr(parsed, key) for key in SETTINGS}
+    return {key: getattr(parsed, key) for key in keys}
 
 
 def run(args) -> int:
@@ -399,7 +401,21 @@ def charlm_resumed_config(args) -> tuple[dict, str]:
     if not os.path.isfile(checkpoint):
         raise CommandError(f"train --resume: {args.resume!r} has no checkpoint yet (the run "
                            "stopped before its first epoch ended); start it again instead")
-    return config, checkpoint
+    options = [k for k in CHARLM_SETTINGS if k not in ("model", "text", "vocab")]
+    checked = checked_settings(config, args.resume, options)
+    if len(checked["hidden"]) != 1:
+        raise CommandError(f"train --resume: {args.resume}/config.json has a bad setting: "
+                           f"hidden must be one LSTM size, got {config['hidden']!r}")
+    checked["hidden"] = checked["hidden"][0]
+    vocab, text = config["vocab"], config["text"]
+    if not (isinstance(vocab, list) and vocab and len(set(vocab)) == len(vocab)
+            and all(isinstance(ch, str) and len(ch) == 1 for ch in vocab)):
+        raise CommandError(f"train --resume: {args.resume}/config.json has a bad setting: "
+                           "vocab must be a list of distinct single characters")
+    if text is not None and not isinstance(text, str):
+        raise CommandError(f"train --resume: {args.resume}/config.json has a bad setting: "
+                           f"text must be a path or null, got {text!r}")
+    return {**config, **checked}, checkpoint
 
 
 def charlm_text(path: str | None, max_chars: int | None, data_root: str | None) -> str:

@@ -165,6 +165,29 @@ def test_cli_resume_continues_a_run_with_its_settings(tmp_path, charlm_run):
     assert [r.split(",")[0] for r in rows[1:]] == ["1", "2"]
 
 
+
+@pytest.mark.parametrize("key, value, message", [
+    ("hidden", "abc", "hidden layer size 'abc' is not a positive integer"),
+    ("hidden", [8, 8], "hidden must be one LSTM size"),
+    ("clip", -1, "--clip must be a finite number > 0"),
+    ("vocab", ["ab"], "vocab must be a list of distinct single characters"),
+])
+def test_cli_resume_with_a_bad_setting_is_one_clear_line(tmp_path, charlm_run, capsys, key,
+                                                          value, message):
+    import shutil
+
+    run = tmp_path / "resumed"
+    shutil.copytree(charlm_run, run)
+    config = json.loads((run / "config.json").read_text(encoding="utf-8"))
+    (run / "config.json").write_text(json.dumps({**config, key: value}), encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "config.json has a bad setting" in err and message in err and \
+        err.count("\n") == 1, err
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+
 def test_cli_bad_text_files_give_one_clear_line(tmp_path, capsys):
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
