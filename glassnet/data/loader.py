@@ -27,7 +27,7 @@ from glassnet import random
 from glassnet.data.dataset import batch_getter
 from glassnet.tensor import Tensor
 
-__all__ = ["DataLoader", "default_collate"]
+__all__ = ["DataLoader", "default_collate", "default_convert"]
 
 
 def _stack(arrays: list, what: str) -> np.ndarray:
@@ -79,12 +79,29 @@ def default_collate(batch: list):
                     f"dicts or sequences; got {type(elem).__name__}")
 
 
+def default_convert(sample):
+    """One sample as ``DataLoader(batch_size=None)`` yields it, as PyTorch's
+    ``default_convert``: arrays become Tensors (no batch dimension added), dicts and
+    sequences are converted field by field, anything else (numbers, strings) is kept."""
+    if isinstance(sample, np.ndarray) and sample.dtype.kind in "biufc":
+        return Tensor(sample)
+    if isinstance(sample, Mapping):
+        return {key: default_convert(value) for key, value in sample.items()}
+    if isinstance(sample, tuple) and hasattr(sample, "_fields"):  # a namedtuple
+        return type(sample)(*(default_convert(v) for v in sample))
+    if isinstance(sample, (tuple, list)):
+        return type(sample)(default_convert(v) for v in sample)
+    return sample
+
+
 class DataLoader:
     """Iterate over ``dataset`` in batches of ``batch_size`` samples.
 
     Args:
         dataset: a ``Dataset`` (anything with ``__getitem__`` and ``__len__``).
-        batch_size: samples per batch (the last one may be smaller unless ``drop_last``).
+        batch_size: samples per batch (the last one may be smaller unless ``drop_last``);
+            None turns batching off, as in PyTorch: one sample at a time, arrays made
+            Tensors by ``default_convert`` (or ``collate_fn`` if given), no batch dimension.
         shuffle: visit the samples in a new random order each epoch.
         drop_last: drop the last batch when it is smaller than ``batch_size``.
         generator: a ``numpy.random.Generator`` for the shuffle (default: glassnet's seeded
@@ -99,10 +116,13 @@ class DataLoader:
     def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False,
                  drop_last: bool = False, generator: np.random.Generator | None = None,
                  collate_fn: Callable | None = None) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-                or batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be a positive int, got "
+        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(
+                batch_size, (int, np.integer)) or batch_size < 1):
+            raise ValueError(f"DataLoader: batch_size must be a positive int or None, got "
                              f"{batch_size!r}")
+        if batch_size is None and drop_last:
+            raise ValueError("DataLoader: batch_size=None turns batching off, so there is no "
+                             "last batch to drop: drop_last must be False")
         if generator is not None and not isinstance(generator, np.random.Generator):
             raise TypeError(f"DataLoader: generator must be a numpy.random.Generator or None, "
                             f"got {type(generator).__name__}")
@@ -110,12 +130,14 @@ class DataLoader:
             raise TypeError(f"DataLoader: collate_fn must be callable, got "
                             f"{type(collate_fn).__name__}")
         self.dataset = dataset
-        self.batch_size = int(batch_size)
+        self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.generator = generator
-        self.collate_fn = collate_fn if collate_fn is not None else default_collate
-        self._fast = collate_fn is None  # use get_batch where the dataset offers it
+        unbatched = batch_size is None
+        self.collate_fn = collate_fn if collate_fn is not None else (
+            default_convert if unbatched else default_collate)
+        self._fast = collate_fn is None and not unbatched  # get_batch where offered
         self._epoch = 0  # epochs started
         self._seed = None  # the current epoch's shuffle seed
         self._position = 0  # batches served in the current epoch
@@ -124,6 +146,8 @@ class DataLoader:
 
     def __len__(self) -> int:
         n = len(self.dataset)
+        if self.batch_size is None:
+            return n
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def __iter__(self):
@@ -144,7 +168,7 @@ class DataLoader:
 
     def _batches(self, live: int, seed: int | None, start: int):
         n = len(self.dataset)
-        size = self.batch_size
+        size = self.batch_size or 1
         order = None if seed is None else np.random.default_rng(seed).permutation(n)
         dataset, collate = self.dataset, self.collate_fn
         # Looked up per epoch: a transform set on the dataset since turns the fast path off.
@@ -157,6 +181,8 @@ class DataLoader:
                 self._position = b + 1
             if get_batch is not None:
                 yield get_batch(slice(lo, hi) if order is None else order[lo:hi])
+            elif self.batch_size is None:  # no batching: the sample itself, converted
+                yield collate(dataset[lo if order is None else int(order[lo])])
             else:
                 indices = range(lo, hi) if order is None else order[lo:hi].tolist()
                 yield collate([dataset[i] for i in indices])

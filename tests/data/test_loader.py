@@ -209,7 +209,7 @@ def test_load_state_dict_rejects_mismatch():
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
+    with pytest.raises(ValueError, match="batch_size must be a positive int or None, got 0"):
         DataLoader(dataset(), batch_size=0)
     with pytest.raises(TypeError, match="numpy.random.Generator"):
         DataLoader(dataset(), generator=42)
@@ -246,3 +246,28 @@ def test_unshuffled_fast_batches_cover_dataset():
     ds = dataset(7, 2)
     xs = np.concatenate([xb.data for xb, _ in DataLoader(ds, 3)])
     np.testing.assert_array_equal(xs, ds.tensors[0].data)
+
+
+def test_batch_size_none_yields_unbatched_samples_like_torch():
+    import torch
+
+    x = np.arange(12, dtype=np.float32).reshape(4, 3)
+    y = np.arange(4)
+    ours = DataLoader(TensorDataset(x, y), batch_size=None, shuffle=True,
+                      generator=np.random.default_rng(0))
+    theirs = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)),
+        batch_size=None)
+    assert len(ours) == len(theirs) == 4
+    samples = list(ours)
+    assert all(s[0].shape == (3,) and s[1].shape == () for s in samples)
+    assert sorted(int(s[1].item()) for s in samples) == [0, 1, 2, 3]  # each once, shuffled
+    for (a, b), (ta, tb) in zip(DataLoader(TensorDataset(x, y), batch_size=None), theirs):
+        np.testing.assert_array_equal(a.data, ta.numpy())
+        assert b.item() == tb.item()
+    arrays = [np.ones(2), np.zeros(2)]
+    converted = list(DataLoader(arrays, batch_size=None))
+    assert [type(c).__name__ for c in converted] == ["Tensor", "Tensor"]
+    assert converted[0].shape == (2,)
+    with pytest.raises(ValueError, match="drop_last must be False"):
+        DataLoader(arrays, batch_size=None, drop_last=True)
