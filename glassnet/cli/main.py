@@ -18,10 +18,19 @@ COMMANDS = {
 }
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """argparse, but a bad option is one line on stderr (and exit 2) instead of the whole
+    usage block followed by the error: the message names the option and the value."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="glassnet", description="glassnet: a glass-box "
-                                     "deep-learning library on NumPy")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = OneLineErrorParser(prog="glassnet", description="glassnet: a glass-box "
+                                "deep-learning library on NumPy")
+    sub = parser.add_subparsers(dest="command", required=True,
+                                parser_class=OneLineErrorParser)
     for name, (module, help_text) in COMMANDS.items():
         module.add_arguments(sub.add_parser(name, help=help_text, description=help_text))
     return parser

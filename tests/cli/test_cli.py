@@ -68,8 +68,9 @@ def test_mnist_train_evaluate_predict(tmp_path, capsys):
 def test_bad_options_exit_non_zero_with_a_clear_message(args, message):
     result = subprocess.run([sys.executable, "-m", "glassnet", "train", *args],
                             capture_output=True, text=True)
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert message in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr  # one line, no usage block
 
 
 def test_an_existing_run_folder_is_never_overwritten(tmp_path, capsys):
