@@ -49,13 +49,16 @@ def non_negative_float(name: str):
     return parse
 
 
+def _integer(name: str, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") from None
+
+
 def positive_int(name: str):
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") \
-                from None
+        value = _integer(name, text)
         if value <= 0:
             raise argparse.ArgumentTypeError(f"{name} must be > 0, got {text!r}")
         return value
@@ -66,11 +69,7 @@ def positive_int(name: str):
 def seed(name: str):
     """A random seed: an integer in [0, 2**64 - 1] (what NumPy's generators take)."""
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") \
-                from None
+        value = _integer(name, text)
         if not 0 <= value < 2**64:
             raise argparse.ArgumentTypeError(
                 f"{name} must be an integer in [0, 2**64 - 1], got {text!r}")
