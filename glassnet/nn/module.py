@@ -296,7 +296,8 @@ class Module:
     def __repr__(self) -> str:
         """PyTorch's layout: a one-line extra_repr stays on one line; otherwise every line
         of extra_repr and every child goes on its own line, indented by two."""
-        extra = self.extra_repr().split("\n") if self.extra_repr() else []
+        extra = self.extra_repr()
+        extra = extra.split("\n") if extra else []
         children = [f"({name}): {_indent(repr(child))}"
                     for name, child in self._modules.items()]
         return _layout(type(self).__name__, extra, children)
