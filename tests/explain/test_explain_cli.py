@@ -58,7 +58,7 @@ def test_exact_csv_out_and_overrides(capsys, tmp_path):
 
 
 def test_yaml_batch_and_sigmoid_fallback_note(capsys, tmp_path):
-    pytest.importorskip("yaml")
+    import yaml  # noqa: F401  (PyYAML is in the cli extra the tests install: never skipped)
     path = write(tmp_path, """
 layers:
   - {type: linear, weight: [[1, -1]], bias: [0]}

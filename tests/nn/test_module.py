@@ -120,6 +120,7 @@ def test_init_functions_have_the_right_statistics():
     nn.init.constant_(w, 0.5)
     assert (w.data == 0.5).all()
     nn.init.zeros_(w)
+    assert (w.data == 0).all()
     nn.init.ones_(w)
     assert (w.data == 1).all()
     assert nn.init.calculate_gain("tanh") == torch.nn.init.calculate_gain("tanh")

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import glassnet as gn
-from glassnet import nn
+from glassnet import nn, optim
 from tests.nn.layer_check import check_layer
 
 
@@ -215,16 +215,31 @@ def test_pool_layer_errors_name_the_layer(layer, shape, match):
         layer()(gn.randn(*shape))
 
 def test_small_cnn_trains_like_torch():
-    """Conv-free pipeline: BatchNorm2d -> MaxPool2d -> AvgPool2d -> flatten, one step each."""
-    ours = nn.Sequential(nn.BatchNorm2d(2), nn.MaxPool2d(2), nn.AdaptiveAvgPool2d(1))
-    theirs = torch.nn.Sequential(torch.nn.BatchNorm2d(2), torch.nn.MaxPool2d(2),
-                                 torch.nn.AdaptiveAvgPool2d(1))
-    ours.double()
-    theirs.double()
-    x = np.random.default_rng(2).standard_normal((4, 2, 6, 6))
-    out, t_out = ours(gn.tensor(x)), theirs(torch.tensor(x))
-    np.testing.assert_allclose(out.data, t_out.detach().numpy(), rtol=1e-10, atol=1e-12)
-    out.sum().backward()
-    t_out.sum().backward()
-    np.testing.assert_allclose(ours[0].weight.grad.data, theirs[0].weight.grad.numpy(),
-                               rtol=1e-9, atol=1e-12)
+    """Conv -> BatchNorm2d -> ReLU -> MaxPool2d -> AdaptiveAvgPool2d -> Flatten -> Linear,
+    trained three SGD steps in both: outputs, every gradient and the running statistics."""
+    def build(m):
+        return m.Sequential(m.Conv2d(2, 3, 3, padding=1), m.BatchNorm2d(3), m.ReLU(),
+                            m.MaxPool2d(2), m.AdaptiveAvgPool2d(1), m.Flatten(), m.Linear(3, 2))
+
+    theirs = build(torch.nn).double()
+    ours = build(nn).double()
+    ours.load_state_dict({k: v.numpy().copy() for k, v in theirs.state_dict().items()})
+    opt = optim.SGD(ours.parameters(), lr=0.1, momentum=0.9)
+    t_opt = torch.optim.SGD(theirs.parameters(), lr=0.1, momentum=0.9)
+    rng = np.random.default_rng(2)
+    for _ in range(3):
+        x = rng.standard_normal((4, 2, 6, 6))
+        out, t_out = ours(gn.tensor(x)), theirs(torch.tensor(x))
+        np.testing.assert_allclose(out.data, t_out.detach().numpy(), rtol=1e-10, atol=1e-12)
+        opt.zero_grad()
+        t_opt.zero_grad()
+        (out * out).sum().backward()
+        (t_out * t_out).sum().backward()
+        for (name, p), t_p in zip(ours.named_parameters(), theirs.parameters(), strict=True):
+            np.testing.assert_allclose(p.grad.data, t_p.grad.numpy(), rtol=1e-9, atol=1e-12,
+                                       err_msg=name)
+        opt.step()
+        t_opt.step()
+    for key, value in theirs.state_dict().items():  # weights and running statistics
+        np.testing.assert_allclose(ours.state_dict()[key].data, value.numpy(), rtol=1e-9,
+                                   atol=1e-12, err_msg=key)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import glassnet as gn
-from glassnet import nn
+from glassnet import nn, optim
 
 LAYERS = {"RNN": (nn.RNN, torch.nn.RNN), "LSTM": (nn.LSTM, torch.nn.LSTM),
           "GRU": (nn.GRU, torch.nn.GRU)}
@@ -226,17 +226,40 @@ def test_initial_state_of_the_wrong_dtype_is_named_not_blamed_on_the_input():
         nn.GRU(3, 4)(x, "h")
 
 def test_embedding_then_lstm_trains_like_torch():
-    """A small language-model step end to end: Embedding -> LSTM -> Linear."""
-    ids = np.random.default_rng(0).integers(0, 11, (7, 3))
-    t_emb, t_lstm = torch.nn.Embedding(11, 6, padding_idx=0).double(), \
-        torch.nn.LSTM(6, 5).double()
-    emb, lstm = nn.Embedding(11, 6, padding_idx=0).double(), nn.LSTM(6, 5).double()
-    emb.load_state_dict({k: v.numpy().copy() for k, v in t_emb.state_dict().items()})
-    lstm.load_state_dict({k: v.numpy().copy() for k, v in t_lstm.state_dict().items()})
-    out, (h, c) = lstm(emb(gn.tensor(ids)))
-    t_out, (th, tc) = t_lstm(t_emb(torch.from_numpy(ids)))
-    (out.sum() + (h * h).sum() + c.sum()).backward()
-    (t_out.sum() + (th * th).sum() + tc.sum()).backward()
-    np.testing.assert_allclose(emb.weight.grad.data, t_emb.weight.grad.numpy(), rtol=1e-10,
-                               atol=1e-12)
-    assert not emb.weight.grad.data[0].any()
+    """A small language model end to end: Embedding -> LSTM -> Linear, cross-entropy on the
+    next token, three Adam steps in both: outputs, every gradient and the final weights."""
+    ids = np.random.default_rng(0).integers(0, 11, (8, 3))
+    t_model = torch.nn.ModuleDict({"emb": torch.nn.Embedding(11, 6, padding_idx=0),
+                                   "lstm": torch.nn.LSTM(6, 5), "head": torch.nn.Linear(5, 11)})
+    model = nn.ModuleDict({"emb": nn.Embedding(11, 6, padding_idx=0), "lstm": nn.LSTM(6, 5),
+                           "head": nn.Linear(5, 11)})
+    t_model.double()
+    model.double()
+    model.load_state_dict({k: v.numpy().copy() for k, v in t_model.state_dict().items()})
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    t_opt = torch.optim.Adam(t_model.parameters(), lr=0.01)
+    inputs, targets = ids[:-1], ids[1:]  # predict each next token
+    for _ in range(3):
+        out, (h, c) = model["lstm"](model["emb"](gn.tensor(inputs)))
+        t_out, (th, tc) = t_model["lstm"](t_model["emb"](torch.from_numpy(inputs)))
+        np.testing.assert_allclose(out.data, t_out.detach().numpy(), rtol=1e-10, atol=1e-12)
+        logits = model["head"](out).reshape(-1, 11)
+        t_logits = t_model["head"](t_out).reshape(-1, 11)
+        loss = gn.functional.cross_entropy(logits, gn.tensor(targets.reshape(-1))) + \
+            (h * h).sum() + c.sum()
+        t_loss = torch.nn.functional.cross_entropy(
+            t_logits, torch.from_numpy(targets.reshape(-1))) + (th * th).sum() + tc.sum()
+        np.testing.assert_allclose(loss.item(), t_loss.item(), rtol=1e-12)
+        opt.zero_grad()
+        t_opt.zero_grad()
+        loss.backward()
+        t_loss.backward()
+        for (name, p), t_p in zip(model.named_parameters(), t_model.parameters(), strict=True):
+            np.testing.assert_allclose(p.grad.data, t_p.grad.numpy(), rtol=1e-9, atol=1e-12,
+                                       err_msg=name)
+        assert not model["emb"].weight.grad.data[0].any()  # padding_idx gets no gradient
+        opt.step()
+        t_opt.step()
+    for key, value in t_model.state_dict().items():
+        np.testing.assert_allclose(model.state_dict()[key].data, value.numpy(), rtol=1e-9,
+                                   atol=1e-12, err_msg=key)

@@ -145,12 +145,14 @@ def test_float32_parameters_stay_float32_and_match_torch():
             tp.grad = torch.from_numpy(g.copy())
             gopt.step()
             topt.step()
-            tp.data.copy_(torch.from_numpy(gp.data))  # compare single steps, not drift
+            # each step from the same point (compared before the copy; not the drift)
+            np.testing.assert_allclose(gp.data, tp.detach().numpy(), rtol=1e-5, atol=1e-6,
+                                       err_msg=name)
+            tp.data.copy_(torch.from_numpy(gp.data))
         assert gp.dtype == np.float32
         for value in gopt.state[gp].values():
             if isinstance(value, np.ndarray):
                 assert value.dtype == np.float32, name
-        np.testing.assert_allclose(gp.data, tp.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_step_with_closure_returns_loss_and_runs_with_grad():

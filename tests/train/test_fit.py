@@ -146,18 +146,32 @@ def test_csv_logger_and_learning_rate_scheduler(tmp_path):
     assert opt.param_groups[0]["lr"] == 0.0125
 
 
-def test_model_checkpoint_saves_best_only(tmp_path):
+@pytest.mark.parametrize("mode, scores, kept", [
+    ("max", [0.5, 0.3, 0.7, 0.6], [1, 3]),
+    ("min", [0.5, 0.3, 0.7, 0.2], [1, 2, 4]),
+])
+def test_model_checkpoint_saves_best_only(tmp_path, mode, scores, kept):
     X, y = blobs_problem()
     model = small_model()
-    ckpt = train.ModelCheckpoint(str(tmp_path / "best-{epoch}.safetensors"),
-                                 monitor="val_accuracy", save_best_only=True,
-                                 save_weights_only=True)
+    weights_after = {}
+
+    class Score(train.Callback):  # a scripted monitored value, and the weights it refers to
+        def on_epoch_end(self, epoch, logs):
+            logs["score"] = scores[epoch]
+            weights_after[epoch + 1] = {k: v.data.copy() for k, v in model.state_dict().items()}
+
+    ckpt = train.ModelCheckpoint(str(tmp_path / "best-{epoch}.safetensors"), monitor="score",
+                                 mode=mode, save_best_only=True, save_weights_only=True)
     train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y),
-              epochs=3, val_data=(X, y), callbacks=[ckpt], verbose=False)
-    saved = sorted(p.name for p in tmp_path.iterdir())
-    assert saved and ckpt.last_saved.endswith(saved[-1])
-    state = gn.load(ckpt.last_saved)
-    assert list(state) == list(model.state_dict())
+              epochs=len(scores), callbacks=[Score(), ckpt], verbose=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == \
+        sorted(f"best-{e}.safetensors" for e in kept)
+    assert ckpt.last_saved == str(tmp_path / f"best-{kept[-1]}.safetensors")
+    for epoch in kept:
+        state = gn.load(tmp_path / f"best-{epoch}.safetensors")
+        assert list(state) == list(model.state_dict())
+        for key, value in state.items():
+            np.testing.assert_array_equal(value.data, weights_after[epoch][key])
 
 
 def test_progress_bar_prints_plain_lines_when_not_a_terminal():

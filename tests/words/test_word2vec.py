@@ -47,6 +47,8 @@ def test_negatives_use_glassnet_generator_when_no_seed():
     first = model.sample_negatives((50,))
     gn.manual_seed(5)
     assert np.array_equal(first, model.sample_negatives((50,)))
+    gn.manual_seed(6)  # another library seed: other draws, so the draws follow glassnet's
+    assert not np.array_equal(first, model.sample_negatives((50,)))
 
 
 def reference_loss(win, wout, inputs, targets, negatives, mask=None):
