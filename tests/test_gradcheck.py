@@ -92,3 +92,50 @@ def test_gradcheck_names_the_function_class():
     x = gn.tensor([1.5], dtype=gn.float64, requires_grad=True)
     with pytest.raises(GradcheckError, match="gradcheck of WrongSquare"):
         gradcheck(WrongSquare.apply, (x,))
+
+
+class NaNGrad(Function):
+    """2x whose backward returns NaN: a comparison with NaN is False, so it must fail."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return 2 * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * np.nan
+
+
+def test_a_nan_gradient_is_a_mismatch():
+    x = gn.randn(3, dtype=gn.float64, requires_grad=True)
+    assert gradcheck(NaNGrad.apply, x, raise_exception=False) is False
+    with pytest.raises(GradcheckError, match="MISMATCH"):
+        gradcheck(NaNGrad.apply, x)
+
+
+def test_every_output_of_a_multi_output_function_is_checked():
+    x = gn.randn(2, 3, dtype=gn.float64, requires_grad=True)
+    assert gradcheck(lambda t: (2 * t, t * t), x)
+    with pytest.raises(GradcheckError, match="WrongSquare|lambda"):
+        gradcheck(lambda t: (2 * t, WrongSquare.apply(t)), x)  # only the second is wrong
+
+
+def test_the_cotangent_is_not_the_input_drawn_from_the_same_seed():
+    # batch norm's input gradient vanishes along the direction of its own input; with a
+    # cotangent drawn from default_rng(0), the sample drawn from default_rng(0) hid a zero
+    # input gradient (an audit found this in the op registry)
+    rng = np.random.default_rng(0)
+    x = gn.tensor(rng.standard_normal((4, 3)), requires_grad=True)
+
+    class ZeroInputGrad(Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.a = a
+            return (a - a.mean(0)) / a.std(0)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return np.zeros_like(grad)  # wrong everywhere except along a few directions
+
+    with pytest.raises(GradcheckError):
+        gradcheck(ZeroInputGrad.apply, x)
