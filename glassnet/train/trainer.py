@@ -13,8 +13,11 @@ The module-level ``fit``/``evaluate``/``predict`` functions build a Trainer and 
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
+from glassnet import random
 from glassnet.autograd.grad_mode import no_grad
 from glassnet.ops._util import NonFiniteError
 from glassnet.tensor import Tensor
@@ -97,12 +100,8 @@ class Trainer:
         self.steps_per_epoch = len(loader)
         skip_batches, resumed_totals = 0, None
         if resume_from is not None:
-            info = self.load_checkpoint(resume_from)
+            info = self._resume(resume_from, loader)
             initial_epoch, skip_batches = info["epoch"], info["batch"]
-            self.global_step = info["step"]
-            if info["loader_state"] is not None:
-                loader.load_state_dict(info["loader_state"])
-            self._restore_callbacks(info["extra"].get("callbacks", {}))
             totals = info["extra"].get("epoch_totals")
             resumed_totals = (totals["sums"], totals["seen"]) if totals else None
         cbs.on_train_begin({})
@@ -218,6 +217,55 @@ class Trainer:
                              "callbacks")
         for key, state in states.items():
             mine[key].load_state_dict(state)
+
+    def _resume(self, path: str, loader) -> dict:
+        """Restore a checkpoint into the model, optimizer, generator, loader, callbacks and
+        step count, or, if any part refuses (a loader of another batch size, callbacks that
+        differ, a malformed field), into none of them: everything is put back as it was."""
+        model = {k: v.data.copy() for k, v in self.model.state_dict().items()}
+        optimizer = (copy.deepcopy(self.optimizer.state_dict())
+                     if self.optimizer is not None else None)
+        rng = random.get_rng_state()
+        loader_fields = dict(getattr(loader, "__dict__", {}))
+        loader_rng = getattr(getattr(loader, "generator", None), "bit_generator", None)
+        loader_rng_state = loader_rng.state if loader_rng is not None else None
+        callbacks = []  # those with a state yet (some make theirs in on_train_begin)
+        for cb in self._callbacks:
+            if hasattr(cb, "state_dict") and hasattr(cb, "load_state_dict"):
+                try:
+                    callbacks.append((cb, copy.deepcopy(cb.state_dict())))
+                except AttributeError:
+                    pass
+        step = self.global_step
+        try:
+            info = self.load_checkpoint(path)
+            if info["loader_state"] is not None:
+                loader.load_state_dict(info["loader_state"])
+            self._restore_callbacks(info["extra"].get("callbacks", {}))
+            totals = info["extra"].get("epoch_totals")
+            if totals is not None and not (isinstance(totals, dict) and set(totals) >= {
+                    "sums", "seen"}):
+                raise ValueError(f"fit: the checkpoint {path} has malformed epoch totals")
+            if isinstance(info["batch"], bool) or not isinstance(info["batch"], int) \
+                    or info["batch"] < 0:
+                raise ValueError(f"fit: the checkpoint {path} has a bad batch position "
+                                 f"{info['batch']!r}")
+            self.global_step = info["step"]
+            return info
+        except BaseException:
+            self.model.load_state_dict(model)
+            if optimizer is not None:
+                self.optimizer.load_state_dict(optimizer)
+            random.set_rng_state(rng)
+            if loader_fields:
+                loader.__dict__.clear()
+                loader.__dict__.update(loader_fields)
+            if loader_rng is not None:
+                loader_rng.state = loader_rng_state
+            for cb, state in callbacks:
+                cb.load_state_dict(state)
+            self.global_step = step
+            raise
 
     def load_checkpoint(self, path: str) -> dict:
         """Restore model, optimizer and random generator; returns the checkpoint's info

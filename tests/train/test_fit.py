@@ -219,3 +219,31 @@ def test_csv_logger_appending_new_columns_extends_the_header_and_keeps_every_row
     first = dict(zip(header, rows[1]))
     assert first["val_loss"] == "" and float(first["loss"]) > 0  # the old row, kept
     assert float(dict(zip(header, rows[3]))["val_loss"]) > 0
+
+
+def test_a_resume_that_fails_part_way_changes_nothing(tmp_path):
+    X, y = blobs_problem()
+    model = small_model()
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    trainer = train.Trainer(model, nn.CrossEntropyLoss(), opt)
+    trainer.fit((X, y), epochs=1, batch_size=16, verbose=False)
+    path = str(tmp_path / "ckpt.safetensors")
+    trainer.save_checkpoint(path, epoch_finished=0)
+
+    gn.manual_seed(123)
+    fresh = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 2))
+    fresh_opt = optim.SGD(fresh.parameters(), lr=0.1, momentum=0.9)
+    fresh_trainer = train.Trainer(fresh, nn.CrossEntropyLoss(), fresh_opt)
+    fresh_trainer.fit((X, y), epochs=1, batch_size=32, verbose=False)  # state of its own
+    weights = {k: v.data.copy() for k, v in fresh.state_dict().items()}
+    buffers = {i: {k: v.copy() for k, v in st.items()}
+               for i, st in fresh_opt.state_dict()["state"].items()}
+    rng = gn.random.get_rng_state()
+    with pytest.raises(ValueError, match="DataLoader.load_state_dict"):  # another batch size
+        fresh_trainer.fit((X, y), epochs=2, batch_size=32, verbose=False, resume_from=path)
+    for k, v in fresh.state_dict().items():
+        np.testing.assert_array_equal(v.data, weights[k])
+    for i, st in fresh_opt.state_dict()["state"].items():
+        for k, v in st.items():
+            np.testing.assert_array_equal(v, buffers[i][k])
+    assert gn.random.get_rng_state() == rng
