@@ -41,3 +41,17 @@ def set_default_dtype(dtype) -> None:
 def is_floating(dtype) -> bool:
     """True for float16/32/64: the dtypes that can carry gradients."""
     return np.dtype(dtype).kind == "f"
+
+
+_DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "meta")
+
+
+def to_dtype_and_device(op: str, dtype, device):
+    """The dtype a ``.to(...)`` call asks for, after its device is checked: a device string in
+    the dtype's place (``.to("cuda")``) counts as the device, as in PyTorch, and any device
+    but the CPU ("cpu", "cpu:0") is refused."""
+    if isinstance(dtype, str) and device is None and dtype.split(":")[0] in _DEVICE_TYPES:
+        dtype, device = None, dtype
+    if device is not None and str(device).split(":")[0] != "cpu":
+        raise ValueError(f"{op}: glassnet runs on the CPU only, got device {device!r}")
+    return dtype

@@ -181,10 +181,7 @@ class Tensor:
 
     def to(self, dtype=None, device: str | None = None) -> Tensor:
         """Cast to ``dtype`` (differentiable between float dtypes). Only 'cpu' exists."""
-        if isinstance(dtype, str) and device is None and dtype in ("cpu",):
-            dtype, device = None, dtype
-        if device is not None and device != "cpu":
-            raise ValueError(f"to: glassnet runs on 'cpu' only, got device {device!r}")
+        dtype = backend.to_dtype_and_device("Tensor.to", dtype, device)
         if dtype is None or np.dtype(dtype) == self.dtype:
             return self
         return F.cast(self, np.dtype(dtype))

@@ -83,8 +83,8 @@ def default_convert(sample):
     """One sample as ``DataLoader(batch_size=None)`` yields it, as PyTorch's
     ``default_convert``: arrays become Tensors (no batch dimension added), dicts and
     sequences are converted field by field, anything else (numbers, strings) is kept."""
-    if isinstance(sample, np.ndarray) and sample.dtype.kind in "biufc":
-        return Tensor(sample)
+    if isinstance(sample, (np.ndarray, np.generic)) and sample.dtype.kind in "biufc":
+        return Tensor(np.asarray(sample))  # a NumPy scalar becomes a 0-d Tensor
     if isinstance(sample, Mapping):
         return {key: default_convert(value) for key, value in sample.items()}
     if isinstance(sample, tuple) and hasattr(sample, "_fields"):  # a namedtuple

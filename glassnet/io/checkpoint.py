@@ -120,7 +120,7 @@ def load_checkpoint(path, model, optimizer=None) -> dict:
         for key, array in arrays.items():
             if key.startswith(OPTIMIZER_PREFIX):
                 index, _, name = key[len(OPTIMIZER_PREFIX):].partition(".")
-                if not index.isdigit() or not name:
+                if not (index.isascii() and index.isdigit()) or not name:
                     raise SafetensorsError(f"load_checkpoint: {os.fspath(path)} has a "
                                            f"malformed optimizer tensor name {key!r}")
                 state.setdefault(int(index), {})[name] = array
@@ -170,7 +170,8 @@ def _checked_info(info, path, with_optimizer: bool) -> dict:
         if not (isinstance(saved, dict) and isinstance(saved.get("type"), str)
                 and isinstance(saved.get("param_groups"), list)
                 and isinstance(saved.get("scalars"), dict)
-                and all(isinstance(k, str) and k.isdigit() and isinstance(v, dict)
+                and all(isinstance(k, str) and k.isascii() and k.isdigit()
+                        and isinstance(v, dict)
                         for k, v in saved["scalars"].items())):
             raise bad("a malformed 'optimizer' entry (expected type, param_groups and "
                       "scalars by parameter index)")

@@ -67,6 +67,11 @@ class Sequential(Module):
         return self
 
     def insert(self, index: int, module: Module) -> Sequential:
+        """Insert before ``index``, which must be in [-len, len] (IndexError otherwise, as in
+        PyTorch; a ModuleList clamps like a Python list)."""
+        if not -len(self) <= index <= len(self):
+            raise IndexError(f"Sequential.insert: index {index} is out of range for "
+                             f"{len(self)} modules")
         _insert(self, "Sequential", index, module)
         return self
 

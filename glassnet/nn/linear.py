@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -41,8 +42,9 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None):
         super().__init__()
         for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
                 raise ValueError(f"Linear: {name} must be a non-negative int, got {value!r}")
+        in_features, out_features = int(in_features), int(out_features)  # np.int64 too
         self.in_features, self.out_features = in_features, out_features
         dtype = dtype or backend.get_default_dtype()
         self.weight = Parameter(np.zeros((out_features, in_features), dtype=dtype))

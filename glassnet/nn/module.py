@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from glassnet import backend
 from glassnet.nn.parameter import Parameter
 from glassnet.tensor import Tensor
 
@@ -197,11 +198,7 @@ class Module:
 
     def to(self, dtype=None, device: str | None = None) -> Module:
         """Cast floating parameters and buffers to ``dtype`` in place (only 'cpu' exists)."""
-        if isinstance(dtype, str) and dtype.split(":")[0] in ("cpu", "cuda", "mps", "xpu",
-                                                                 "meta"):
-            dtype, device = None, dtype  # to("cuda") names a device, as in PyTorch
-        if device is not None and device != "cpu":
-            raise ValueError(f"to: glassnet runs on 'cpu' only, got device {device!r}")
+        dtype = backend.to_dtype_and_device("Module.to", dtype, device)
         if dtype is None:
             return self
         dtype = np.dtype(dtype)

@@ -164,7 +164,7 @@ class Trainer:
         loader = as_loader(data, batch_size, False)
         was_training = self.model.training
         self.model.eval()
-        totals, seen = {"loss": 0.0}, 0
+        totals, seen = {"loss": 0.0, **{name: 0.0 for name, _ in self.metrics}}, 0
         try:
             for x, y in loader:
                 output, loss = self.eval_step(x, y)
@@ -294,6 +294,12 @@ def evaluate(model, loss_fn, data, metrics=("accuracy",), batch_size: int = 1024
 def predict(model, data, batch_size: int = 1024) -> Tensor:
     """The outputs of ``model`` for ``data`` (a Tensor/array of inputs, a Dataset, a loader
     or a tuple whose first item is the inputs), concatenated over batches."""
+    from glassnet.data import TensorDataset  # imported where used, as in as_loader
+
+    if isinstance(data, tuple) and data and isinstance(data[0], (Tensor, np.ndarray)):
+        data = data[0]  # (inputs, targets): the inputs
+    elif type(data) is TensorDataset:  # its inputs (a subclass may transform them)
+        data = data.tensors[0]
     if isinstance(data, (Tensor, np.ndarray)):
         x = data.data if isinstance(data, Tensor) else np.asarray(data)
         # an empty input still goes through the model once: its output has the right shape

@@ -271,3 +271,9 @@ def test_batch_size_none_yields_unbatched_samples_like_torch():
     assert converted[0].shape == (2,)
     with pytest.raises(ValueError, match="drop_last must be False"):
         DataLoader(arrays, batch_size=None, drop_last=True)
+    scalars = [np.float32(2.5), np.int64(3)]  # NumPy scalars become 0-d Tensors, as in torch
+    ours_scalars = list(DataLoader(scalars, batch_size=None))
+    theirs_scalars = list(torch.utils.data.DataLoader(scalars, batch_size=None))
+    assert [type(s).__name__ for s in ours_scalars] == ["Tensor", "Tensor"]
+    assert [(s.shape, s.item()) for s in ours_scalars] == \
+        [(tuple(t.shape), t.item()) for t in theirs_scalars]

@@ -108,8 +108,10 @@ def test_weights_file_is_not_taken_for_a_training_checkpoint(tmp_path):
     (lambda info: info.update(loader_state=[1, 2]), "a 'loader_state' of type list"),
     (lambda info: info["optimizer"].pop("scalars"), "a malformed 'optimizer' entry"),
     (lambda info: info.update(optimizer=None), "holds no optimizer state"),
+    (lambda info: info["optimizer"].update(scalars={"\u00b2": {}}),  # '²'.isdigit() is True
+     "a malformed 'optimizer' entry"),
 ], ids=["no-rng", "bad-rng", "no-epoch", "negative-step", "bad-loader", "bad-optimizer",
-        "no-optimizer"])
+        "no-optimizer", "non-ascii-digit"])
 def test_damaged_metadata_is_refused_before_anything_changes(tmp_path, damage, message):
     import json
 

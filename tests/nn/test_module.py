@@ -222,6 +222,11 @@ def test_container_editing_renumbers_like_torch():
         edit(theirs, torch.nn)
         assert list(ours.state_dict()) == list(theirs.state_dict())
         assert [type(m).__name__ for m in ours] == [type(m).__name__ for m in theirs]
+    for index in (10, -10):  # out of range: IndexError, as torch's Sequential.insert
+        with pytest.raises(IndexError, match=f"index {index} is out of range for"):
+            ours.insert(index, nn.ReLU())
+        with pytest.raises(IndexError):
+            theirs.insert(index, torch.nn.ReLU())
     lst, t_lst = nn.ModuleList([nn.Linear(1, 1), nn.ReLU()]), \
         torch.nn.ModuleList([torch.nn.Linear(1, 1), torch.nn.ReLU()])
     lst.insert(0, nn.Linear(2, 2))
@@ -235,8 +240,15 @@ def test_container_editing_renumbers_like_torch():
     assert isinstance(heads.pop("a"), nn.Linear) and list(heads) == ["b"]
     heads.clear()
     assert len(heads) == 0
-    with pytest.raises(ValueError, match="glassnet runs on 'cpu' only, got device 'cuda:0'"):
+    with pytest.raises(ValueError, match="Module.to: glassnet runs on the CPU only, got "
+                                         "device 'cuda:0'"):
         nn.Linear(1, 1).to("cuda:0")
+    with pytest.raises(ValueError, match="Tensor.to: glassnet runs on the CPU only, got "
+                                         "device 'cuda'"):
+        gn.zeros(2).to("cuda")
+    layer = nn.Linear(1, 1).to("cpu:0").to(device="cpu")  # the CPU under any of its names
+    assert gn.zeros(2).to("cpu:0").shape == (2,) and layer.weight.dtype == np.float32
+    assert nn.Linear(np.int64(784), np.int32(10)).in_features == 784  # NumPy ints, as torch
 
 
 def test_zero_element_weights_are_left_alone_with_a_warning_like_torch():

@@ -201,6 +201,11 @@ def test_evaluate_and_predict_on_no_samples():
     assert np.isnan(result["loss"])  # a mean over nothing, as torch.mean of an empty tensor
     out = train.predict(model, empty_x)
     assert out.shape == (0, 2)
+    assert train.predict(model, (empty_x, empty_y)).shape == (0, 2)
+    assert train.predict(model, TensorDataset(empty_x, empty_y)).shape == (0, 2)
+    with_metrics = train.Trainer(model, nn.CrossEntropyLoss(), None, metrics=("accuracy",))
+    result = with_metrics.evaluate((empty_x, empty_y))
+    assert set(result) == {"loss", "accuracy"} and np.isnan(result["accuracy"])
 
 
 def test_csv_logger_appending_new_columns_extends_the_header_and_keeps_every_row(tmp_path):
