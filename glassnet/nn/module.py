@@ -226,9 +226,13 @@ class Module:
         out = OrderedDict()
         # Every path to a module gets its keys, even when one module sits in the model
         # twice (Sequential(l, ReLU(), l) has 0.weight and 2.weight), as in PyTorch.
-        stack = [(prefix.rstrip("."), self)]
+        stack = [(prefix.rstrip("."), self, frozenset())]
         while stack:
-            module_prefix, module = stack.pop()
+            module_prefix, module, ancestors = stack.pop()
+            if id(module) in ancestors:  # torch recurses until RecursionError here
+                raise RecursionError(f"state_dict: the module at '{module_prefix}' contains "
+                                     "itself (a cycle of submodules)")
+            ancestors = ancestors | {id(module)}
             skip = module.__dict__.get("_non_persistent", set())
             for table in (module._parameters, module._buffers):
                 for name, value in table.items():
@@ -237,7 +241,7 @@ class Module:
                     key = f"{module_prefix}.{name}" if module_prefix else name
                     out[key] = value if keep_vars else value.detach()
             stack.extend(reversed([(f"{module_prefix}.{name}" if module_prefix else name,
-                                    child) for name, child in module._modules.items()
+                                    child, ancestors) for name, child in module._modules.items()
                                    if child is not None]))
         return out
 

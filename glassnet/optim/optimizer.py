@@ -16,6 +16,7 @@ pickling. ``load_state_dict`` checks it against the optimizer and changes nothin
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -300,18 +301,29 @@ class Optimizer:
 
     @staticmethod
     def _load_value(name: str, index: int, p: Tensor, key: str, value):
+        where = f"{name}: state {key!r} of parameter {index}"
         if key == "step":
-            return _as_number(value)
-        if value is None:  # e.g. a momentum buffer not yet created
+            try:
+                step = _as_number(value)
+            except (TypeError, ValueError, RuntimeError):
+                step = None
+            if isinstance(step, bool) or not isinstance(step, (int, float)) or not (
+                    math.isfinite(step) and step >= 0):
+                raise ValueError(f"{where} must be a count >= 0, got {value!r}")
+            return step
+        if value is None and key == "momentum_buffer":  # SGD's, before its first step
             return None
-        if isinstance(value, Tensor):
-            value = value.data
-        elif isinstance(value, (list, tuple, int, float, np.generic)) and not isinstance(
-                value, bool):
-            # JSON gives arrays back as lists, and 0-d arrays as plain numbers.
-            value = np.asarray(value, dtype=p.dtype)
-        elif hasattr(value, "__array__") and not isinstance(value, np.ndarray):
-            value = np.asarray(value)  # another library's array, e.g. a torch.Tensor
+        try:
+            if isinstance(value, Tensor):
+                value = value.data
+            elif isinstance(value, (list, tuple, int, float, np.generic)) and not isinstance(
+                    value, bool):
+                # JSON gives arrays back as lists, and 0-d arrays as plain numbers.
+                value = np.asarray(value, dtype=p.dtype)
+            elif hasattr(value, "__array__") and not isinstance(value, np.ndarray):
+                value = np.asarray(value)  # another library's array, e.g. a torch.Tensor
+        except (TypeError, ValueError, RuntimeError) as e:  # e.g. bfloat16, requires_grad
+            raise ValueError(f"{where} cannot be read as an array ({e})") from None
         if not isinstance(value, np.ndarray):
             raise ValueError(
                 f"{name}: state {key!r} of parameter {index} is a {type(value).__name__}; "

@@ -272,3 +272,10 @@ def test_repr_layout_matches_torch_for_lists_and_multi_line_extras():
     assert repr(build(nn, nn.Module)) == repr(build(torch.nn, torch.nn.Module))
     assert "(0-2): 3 x Linear(in_features=4, out_features=4, bias=True)" in repr(
         build(nn, nn.Module))
+
+
+def test_a_cycle_of_submodules_is_refused_not_walked_forever():
+    outer = nn.Sequential(nn.Linear(1, 1))
+    outer.add_module("back", nn.Sequential(outer))
+    with pytest.raises(RecursionError, match="the module at 'back.0' contains itself"):
+        outer.state_dict()

@@ -126,6 +126,16 @@ def _corrupt(kind):
         import torch
 
         sd["state"][1]["exp_avg"] = torch.zeros(7)
+    elif kind == "step-text":
+        sd["state"][1]["step"] = "x"
+    elif kind == "step-negative":
+        sd["state"][1]["step"] = -2
+    elif kind == "none-buffer":
+        sd["state"][1]["exp_avg"] = None
+    elif kind == "bfloat16":
+        import torch
+
+        sd["state"][1]["exp_avg"] = torch.zeros(4, dtype=torch.bfloat16)
     return sd
 
 
@@ -139,6 +149,10 @@ def _corrupt(kind):
     ("option", ValueError, "Adam: invalid learning rate -1.0"),
     ("junk", ValueError, r"state 'exp_avg' of parameter 1 is a str; expected an array"),
     ("torch-shape", ValueError, r"state 'exp_avg' of parameter 1 has shape \(7,\) but"),
+    ("step-text", ValueError, r"state 'step' of parameter 1 must be a count >= 0, got 'x'"),
+    ("step-negative", ValueError, r"state 'step' of parameter 1 must be a count >= 0, got -2"),
+    ("none-buffer", ValueError, r"state 'exp_avg' of parameter 1 is a NoneType"),
+    ("bfloat16", ValueError, r"state 'exp_avg' of parameter 1 cannot be read as an array"),
 ])
 def test_load_state_dict_mismatch_leaves_optimizer_unchanged(kind, error, message):
     opt = _trained_adam()
