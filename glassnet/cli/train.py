@@ -158,7 +158,7 @@ def checked_settings(config: dict, run: str, keys=SETTINGS) -> dict:
             continue  # an optional setting left unset (e.g. max_chars)
         if isinstance(value, list):
             value = ",".join(map(str, value))
-        argv += [f"--{key.replace('_', '-')}", str(value)]
+        argv.append(f"--{key.replace('_', '-')}={value}")  # '=': a value never reads as an option
     try:
         parsed = parser.parse_args(argv)
     except argparse.ArgumentError as e:
@@ -407,6 +407,9 @@ def charlm_resumed_config(args) -> tuple[dict, str]:
         raise CommandError(f"train --resume: {args.resume}/config.json has a bad setting: "
                            f"hidden must be one LSTM size, got {config['hidden']!r}")
     checked["hidden"] = checked["hidden"][0]
+    if not checked["val_fraction"] < 0.5:  # as a new run refuses it
+        raise CommandError(f"train --resume: {args.resume}/config.json has a bad setting: "
+                           f"val_fraction must be < 0.5, got {checked['val_fraction']}")
     vocab, text = config["vocab"], config["text"]
     if not (isinstance(vocab, list) and vocab and len(set(vocab)) == len(vocab)
             and all(isinstance(ch, str) and len(ch) == 1 for ch in vocab)):

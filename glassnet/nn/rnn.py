@@ -219,8 +219,6 @@ class RNNBase(Module):
         s = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
-        if self.mode == "RNN_RELU":
-            s += ", nonlinearity=relu"  # unquoted, as PyTorch's RNNCell prints it
         if not self.bias:
             s += ", bias=False"
         if self.batch_first:

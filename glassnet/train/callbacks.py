@@ -379,15 +379,22 @@ class CSVLogger(Callback):
             reader = csv.DictReader(f, delimiter=self.separator)
             old_keys, rows = list(reader.fieldnames or []), list(reader)
         keys = old_keys + [k for k in self.keys if k not in old_keys]
-        if keys != old_keys:
+        ragged = any(None in row for row in rows)  # fields past the header: unnamed
+        if keys != old_keys or ragged:
             temp = f"{self.filename}.tmp"
-            with open(temp, "w", newline="") as f:
-                writer = csv.DictWriter(f, fieldnames=keys, delimiter=self.separator)
-                writer.writeheader()
-                writer.writerows(rows)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(temp, self.filename)
+            try:
+                with open(temp, "w", newline="") as f:
+                    writer = csv.DictWriter(f, fieldnames=keys, delimiter=self.separator,
+                                            extrasaction="ignore")
+                    writer.writeheader()
+                    writer.writerows({k: v for k, v in row.items() if k is not None}
+                                     for row in rows)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(temp, self.filename)
+            finally:
+                if os.path.exists(temp):
+                    os.remove(temp)
         self.keys = keys
         self.file = open(self.filename, "a", newline="")
 

@@ -171,8 +171,9 @@ def test_repr_matches_torch_style():
     assert repr(nn.GRUCell(3, 4, bias=False)) == "GRUCell(3, 4, bias=False)"
     assert repr(nn.RNNCell(3, 4, nonlinearity="relu")) == \
         repr(torch.nn.RNNCell(3, 4, nonlinearity="relu")) == "RNNCell(3, 4, nonlinearity=relu)"
-    # PyTorch's RNN leaves the nonlinearity out of its repr; glassnet shows it, unquoted
-    assert repr(nn.RNN(3, 4, nonlinearity="relu")) == "RNN(3, 4, nonlinearity=relu)"
+    # PyTorch's RNN leaves the nonlinearity out of its repr (its RNNCell shows it)
+    assert repr(nn.RNN(3, 4, nonlinearity="relu", num_layers=2)) == \
+        repr(torch.nn.RNN(3, 4, nonlinearity="relu", num_layers=2)) == "RNN(3, 4, num_layers=2)"
 
 
 # ------------------------------------------------------------------ bad input

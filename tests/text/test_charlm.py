@@ -171,6 +171,8 @@ def test_cli_resume_continues_a_run_with_its_settings(tmp_path, charlm_run):
     ("hidden", [8, 8], "hidden must be one LSTM size"),
     ("clip", -1, "--clip must be a finite number > 0"),
     ("vocab", ["ab"], "vocab must be a list of distinct single characters"),
+    ("val_fraction", 0.9, "val_fraction must be < 0.5, got 0.9"),
+    ("optimizer", "--s", "argument --optimizer: invalid choice: '--s'"),
 ])
 def test_cli_resume_with_a_bad_setting_is_one_clear_line(tmp_path, charlm_run, capsys, key,
                                                           value, message):

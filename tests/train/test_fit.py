@@ -252,3 +252,17 @@ def test_a_resume_that_fails_part_way_changes_nothing(tmp_path):
         for k, v in st.items():
             np.testing.assert_array_equal(v, buffers[i][k])
     assert gn.random.get_rng_state() == rng
+
+
+def test_csv_logger_appends_to_a_ragged_log_without_failing(tmp_path):
+    path = tmp_path / "log.csv"  # a row with more fields than its header (older versions)
+    path.write_text("epoch,loss,lr\n1,0.7,0.1\n2,0.6,0.1,0.5,0.6\n")
+    X, y = blobs_problem()
+    model = small_model()
+    train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y),
+              epochs=1, val_data=(X, y), callbacks=[train.CSVLogger(str(path), append=True)],
+              verbose=False)
+    rows = list(csv.reader(open(path)))
+    assert all(len(row) == len(rows[0]) for row in rows) and len(rows) == 4
+    assert rows[2][:3] == ["2", "0.6", "0.1"]  # the labelled fields are kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]  # no temp file left
