@@ -246,3 +246,39 @@ def test_from_module_names_the_layer_it_cannot_lay_out():
         TextbookMLP.from_module(nn.Linear(2, 3))
     with pytest.raises(ValueError, match="no bias"):
         TextbookMLP.from_module(nn.Sequential(nn.Linear(2, 3, bias=False)))
+
+
+PARAMS = {"negative_slope": 0.2, "alpha": 0.7, "beta": 2.0, "threshold": 1.5}
+
+
+def layer_with(name):
+    """The nn layer with PARAMS' (non-default) parameters."""
+    return {"leaky_relu": nn.LeakyReLU(PARAMS["negative_slope"]), "elu": nn.ELU(PARAMS["alpha"]),
+            "softplus": nn.Softplus(PARAMS["beta"], PARAMS["threshold"])}[name]
+
+
+@pytest.mark.parametrize("hidden", ["leaky_relu", "elu", "softplus"])
+@pytest.mark.parametrize("at_kink", [False, True], ids=["spread", "kink"])
+def test_activation_parameters_reach_forward_and_backward(hidden, at_kink):
+    # non-default parameters (and inputs wide enough to cross softplus's threshold, where it
+    # turns linear), and with W_1 = b_1 = 0 every z_1 at 0: elu'(0) = alpha = 0.7 here
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
+        layers.append(nn.Linear(n_in, n_out, dtype=np.float64))
+        if i < len(SIZES) - 2:
+            layers.append(layer_with(hidden))
+    model = nn.Sequential(*layers)
+    if at_kink:
+        model[0].weight.data[...] = 0.0
+        model[0].bias.data[...] = 0.0
+    net = TextbookMLP(SIZES, hidden, "identity", "mse", **PARAMS)
+    copy_weights(model, net)
+    x, y = data("mse", 6, np.random.default_rng(1))
+    x = 3 * x  # |z| well past the threshold 1.5 / beta for some units
+    out = net.forward(x)
+    np.testing.assert_allclose(out, model(gn.tensor(x)).data, rtol=1e-12, atol=1e-12)
+    net.backward(y)
+    _, ref_dW, ref_db = autograd_grads(model, x, y, "mse")
+    for l in range(1, net.L + 1):
+        np.testing.assert_allclose(net.dW[l], ref_dW[l - 1], rtol=0, atol=1e-10)
+        np.testing.assert_allclose(net.db[l], ref_db[l - 1], rtol=0, atol=1e-10)
