@@ -22,6 +22,13 @@ def test_every_example_documents_its_command():
         assert doc and f"python examples/{path.name}" in doc, path.name
 
 
+
+def test_xor_mlp_learns_the_truth_table(capsys):
+    final_loss = load("xor_mlp").main()  # the script's own settings: ~0.2 s
+    out = capsys.readouterr().out
+    assert "4/4 correct" in out
+    assert final_loss < 0.05, final_loss  # BCE: every prediction on the right side, and sure
+
 def test_single_neuron_fails_where_a_hidden_layer_and_polar_coordinates_succeed(tmp_path):
     found = load("single_neuron_limits").main(out=str(tmp_path), n=200, steps=300)
     for data in ("xor", "circles"):

@@ -17,7 +17,9 @@ def _unary(rng, draw=None, kwargs=None):
     kwargs = kwargs or {}
     return [
         Sample((Diff(draw((3, 4))),), dict(kwargs)),
-        Sample((Diff(draw(())),), dict(kwargs), desc="0d"),
+        # positive: at a negative 0-d value relu's (and gelu's) gradient is ~0, checking
+        # nothing; the (3, 4) sample has both signs
+        Sample((Diff(np.abs(draw(()))),), dict(kwargs), desc="0d"),
         Sample((Diff(draw((4, 1, 3)).transpose(2, 1, 0)),), dict(kwargs), desc="noncontig"),
         Sample((Diff(draw((1,))),), dict(kwargs), desc="size1"),
     ]
@@ -64,6 +66,8 @@ def _heaviside(rng):
                desc="noncontig-0d-values"),
         Sample((Diff(_away_from_zero(rng, (1,))), Diff(rng.standard_normal((1,)))),
                desc="size1"),
+        Sample((Diff(_away_from_zero(rng, (4, 3)).T), Diff(rng.standard_normal((4, 3)).T)),
+               desc="noncontig"),
     ]
 
 

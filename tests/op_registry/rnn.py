@@ -2,6 +2,7 @@
 gru_cell), compared with PyTorch's ``torch.rnn_tanh_cell`` etc. (same gate order, same
 argument order)."""
 
+import numpy as np
 import torch
 
 from tests.op_registry.spec import Diff, OpInfo, Sample
@@ -26,7 +27,9 @@ def _cell(gates: int):
                     Diff(0.5 * n((g, hid)))), desc="no-bias"),
             Sample((Diff(n((1, 1))), (Diff(n((1, 1))), Diff(n((1, 1)))) if gates == 4
                     else Diff(n((1, 1))), Diff(n((gates, 1))), Diff(n((gates, 1))),
-                    Diff(n((gates,))), Diff(n((gates,)))), desc="size1"),
+                    # positive biases keep a relu cell active (else every gradient is 0)
+                    Diff(np.abs(n((gates,))) + 1), Diff(np.abs(n((gates,))) + 1)),
+                   desc="size1"),
             Sample((Diff(n((n_in, batch)).T), hx(), Diff(0.5 * n((n_in, g)).T),
                     Diff(0.5 * n((hid, g)).T), Diff(n((g,))), Diff(n((g,)))),
                    desc="noncontig"),

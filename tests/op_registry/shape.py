@@ -42,6 +42,8 @@ def _as(rng):
     return [
         Sample((Diff(n((3, 4))), Const(n((2, 6)))), desc="same-size"),
         Sample((Diff(n((1,))), Const(n(()))), desc="0d"),
+        # strided, but splitting its first dimension is still a view (as torch requires)
+        Sample((Diff(n((4, 6))[:, ::2]), Const(n((2, 2, 3)))), desc="noncontig-splittable"),
     ]
 
 
@@ -91,7 +93,7 @@ def _squeeze(rng):
         Sample((Diff(n((1, 3, 1, 2))), 1), desc="non-1-dim-noop"),
         Sample((Diff(n((1, 3, 1, 2))), (0, -2, 1)), desc="tuple"),
         Sample((Diff(n(())),), desc="0d"),
-        Sample((Diff(n((3, 1)).T),), desc="noncontig"),
+        Sample((Diff(n((4, 1, 6))[:, :, ::2]),), desc="noncontig"),  # a strided view
     ]
 
 
@@ -112,7 +114,7 @@ def _expand(rng):
         Sample((Diff(n((3, 1))), 3, 4), desc="varargs"),
         Sample((Diff(n((3, 1))), (2, -1, 5)), desc="leading-keep"),
         Sample((Diff(n(())), (2, 3)), desc="0d"),
-        Sample((Diff(n((1, 4)).T), -1, 3), desc="noncontig"),
+        Sample((Diff(n((1, 8))[:, ::2].T), -1, 3), desc="noncontig"),  # (4, 1), strided
         Sample((Diff(n((2, 3))), 2, 3), desc="same"),
     ]
 
@@ -122,6 +124,7 @@ def _expand_as(rng):
     return [
         Sample((Diff(n((3, 1))), Const(n((2, 3, 4)))), desc="leading"),
         Sample((Diff(n(())), Const(n((2,)))), desc="0d"),
+        Sample((Diff(n((1, 8))[:, ::2].T), Const(n((2, 4, 3)))), desc="noncontig"),
     ]
 
 
