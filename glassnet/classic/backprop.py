@@ -20,6 +20,8 @@ of y_hat, N = batch size)::
     binary_cross_entropy  L = -mean(y log y_hat + (1 - y) log(1 - y_hat)),  sigmoid output:
                           grad_yhat = (y_hat - y) / (y_hat (1 - y_hat)) / n and
                           f'(z_L) = y_hat (1 - y_hat), so delta_L = (y_hat - y) / n
+                          (PyTorch clamps y_hat (1 - y_hat) at 1e-12 in grad_yhat; so
+                          does this class, where the sigmoid saturates that far)
     cross_entropy         L = -mean over the batch of log y_hat[target],  softmax output:
                           the softmax Jacobian times -onehot / y_hat collapses to
                           delta_L = (softmax(z_L) - onehot) / N
@@ -261,7 +263,11 @@ class TextbookMLP:
             self.delta[L] = grad_yhat * self.f_prime(self.activations[L], z[L])
         elif self.loss == "binary_cross_entropy":
             # grad_yhat * sigmoid'(z_L) = (y_hat - y)/(y_hat (1 - y_hat)) * y_hat (1 - y_hat)
-            self.delta[L] = (h[L] - y) / h[L].size
+            # = (y_hat - y) / n, except where the sigmoid saturates so far (|z| > ~27.6) that
+            # y_hat (1 - y_hat) < 1e-12: PyTorch (and autograd) clamp that denominator at
+            # 1e-12, the factors stop cancelling, and so the product is kept as they take it
+            spread = h[L] * (1 - h[L])
+            self.delta[L] = (h[L] - y) / np.maximum(spread, 1e-12) * spread / h[L].size
         else:
             # softmax Jacobian times dL/dy_hat = -onehot / (N y_hat) collapses to this
             self.delta[L] = (h[L] - y) / N

@@ -282,3 +282,19 @@ def test_activation_parameters_reach_forward_and_backward(hidden, at_kink):
     for l in range(1, net.L + 1):
         np.testing.assert_allclose(net.dW[l], ref_dW[l - 1], rtol=0, atol=1e-10)
         np.testing.assert_allclose(net.db[l], ref_db[l - 1], rtol=0, atol=1e-10)
+
+
+def test_bce_gradient_matches_autograd_where_the_sigmoid_saturates():
+    # z = -40: y_hat (1 - y_hat) ~ 4e-18 < 1e-12, where PyTorch clamps BCE's denominator, so
+    # the textbook simplification delta = (y_hat - y) / n would be off by ~2e5
+    model = nn.Sequential(nn.Linear(1, 1, dtype=np.float64), nn.Sigmoid())
+    model[0].weight.data[...] = 40.0
+    model[0].bias.data[...] = 0.0
+    net = TextbookMLP([1, 1], loss="binary_cross_entropy", seed=0)
+    copy_weights(model, net)
+    net.forward(np.array([[-1.0], [0.02]]))
+    net.backward(np.array([[0.3], [1.0]]))
+    x = gn.tensor(np.array([[-1.0], [0.02]]))
+    F.binary_cross_entropy(model(x), gn.tensor(np.array([[0.3], [1.0]]))).backward()
+    np.testing.assert_allclose(net.dW[1], model[0].weight.grad.data, rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(net.db[1], model[0].bias.grad.data, rtol=1e-10, atol=1e-15)
