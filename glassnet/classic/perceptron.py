@@ -131,9 +131,13 @@ class Perceptron:
         weight_history_: ``(w, b)`` after each update, ``n_updates_`` entries.
         n_updates_, converged_, epochs_run_.
         margin_: the geometric margin min_i y_i (w . x_i + b) / ||w|| of the learned line
-            (the distance from the line to the closest point), or None if any point is wrong.
-        novikoff_bound_, R_, gamma_: ``novikoff_bound(X, y, weights_, bias_)`` when every
-            point is strictly on its side, else None.
+            (the distance from the line to the closest point; 0 when a point lies on it), or
+            None if any point is wrong.
+        novikoff_bound_, R_, gamma_: ``novikoff_bound(X, y, weights_, bias_ - bound_shift_)``
+            when every point is classified right, else None. ``bound_shift_`` is 0 when every
+            point is strictly on its side; when some lie exactly on the line (classed
+            negative), it is half the smallest positive w . x + b, which moves the line off
+            them into a strict separator.
     """
 
     def __init__(self, activation: str = "step"):
@@ -191,12 +195,22 @@ class Perceptron:
         self.n_wrong_ = int(np.sum(self.predict(X) != y))
         s = np.where(y == _LABELS[self.activation][1], 1.0, -1.0)
         z = X @ w + b
-        strictly = self.n_wrong_ == 0 and np.all(s * z > 0)
         norm_w = np.linalg.norm(w)
-        self.margin_ = float(np.min(s * z) / norm_w) if strictly and norm_w > 0 else None
+        right = self.n_wrong_ == 0
+        # (+ 0.0: a point on the line would give -0.0 for a negative label)
+        self.margin_ = float(np.min(s * z) / norm_w) + 0.0 if right and norm_w > 0 else None
+        # step(0) = 0 and sign(0) = -1 put a point exactly on the line in the negative
+        # class, so a run can end with margin 0 (AND, OR: points on the line). The same line
+        # moved towards the negatives by half the smallest positive z separates strictly,
+        # and Novikoff's bound holds for any strict separator.
+        self.bound_shift_ = 0.0
+        if right and not np.all(s * z > 0):
+            positives = z[s > 0]
+            self.bound_shift_ = float(positives.min()) / 2 if positives.size else 1.0
         self.novikoff_bound_ = self.R_ = self.gamma_ = None
-        if strictly:
-            self.novikoff_bound_, self.R_, self.gamma_ = novikoff_bound(X, s, w, b)
+        if right:
+            self.novikoff_bound_, self.R_, self.gamma_ = novikoff_bound(
+                X, s, w, b - self.bound_shift_)
         return self
 
     def _check_fitted(self, op: str) -> None:
@@ -232,28 +246,32 @@ class Perceptron:
                  f"  updates: {self.n_updates_} in {self.epochs_run_} epochs"]
         if self.converged_:
             lines.append(f"  converged: epoch {self.epochs_run_} made no mistake; every point "
-                         "is on its side of the line")
-            if self.margin_ is not None:
-                lines.append(f"  geometric margin of the learned line: {self.margin_:.4g}")
-                lines.append(
-                    f"  Novikoff bound (R/gamma)^2 = ({self.R_:.4g}/{self.gamma_:.4g})^2 = "
-                    f"{self.novikoff_bound_:.4g} updates; used {self.n_updates_}")
-                lines.append("    (bias folded in as a constant input 1; gamma is the learned "
-                             "line's margin, so the bound is valid but looser than the best "
-                             "line's)")
-            else:
-                lines.append("  some points lie exactly on the line: margin 0, no Novikoff "
-                             "bound from this line")
+                         "is classified right")
+            lines.append(f"  geometric margin of the learned line: {self.margin_:.4g}")
+            if self.bound_shift_:
+                lines.append(f"    (points lie exactly on the line and count as the negative "
+                             f"class; for the bound the line is moved off them: b - "
+                             f"{self.bound_shift_:.4g})")
+            lines.append(
+                f"  Novikoff bound (R/gamma)^2 = ({self.R_:.4g}/{self.gamma_:.4g})^2 = "
+                f"{self.novikoff_bound_:.4g} updates; used {self.n_updates_}")
+            lines.append("    (bias folded in as a constant input 1; gamma is the margin of "
+                         "that line, so the bound is valid but looser than the best line's)")
         else:
             lines.append(
                 f"  did not converge: stopped at the epoch limit ({self.epochs_run_} epochs) "
                 f"with mistakes in {sum(m > 0 for m in self.mistakes_per_epoch_)} of "
                 f"{self.epochs_run_} epochs")
-            lines.append(
-                f"  the data is not linearly separable by the learned line: it misclassifies "
-                f"{self.n_wrong_} of {self.n_samples_} points")
-            lines.append("    (on separable data it converges within (R/gamma)^2 updates; "
-                         "XOR has no separating line)")
+            if self.n_wrong_ == 0:
+                lines.append(f"  the learned line now classifies all {self.n_samples_} points "
+                             "right, but the last epoch still made updates: one more epoch "
+                             "would confirm convergence (raise epochs)")
+            else:
+                lines.append(
+                    f"  the learned line does not separate the data: it misclassifies "
+                    f"{self.n_wrong_} of {self.n_samples_} points")
+                lines.append("    (on separable data the perceptron converges within "
+                             "(R/gamma)^2 updates; XOR has no separating line)")
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -89,8 +89,38 @@ def test_xor_stops_at_epoch_limit_and_says_so():
     assert p.margin_ is None and p.novikoff_bound_ is None
     assert p.score(X, y) < 1.0
     report = p.report()
-    assert "not linearly separable by the learned line" in report
+    assert "the learned line does not separate the data" in report
     assert "epoch limit (25 epochs)" in report
+
+
+def test_a_run_cut_short_on_separable_data_is_not_called_inseparable():
+    X, y = np.array([[1.0], [2.0], [-1.0], [-2.0]]), np.array([1, 1, 0, 0])
+    p = Perceptron().fit(X, y, epochs=1)  # one update, then the limit
+    assert not p.converged_ and p.score(X, y) == 1.0
+    report = p.report()
+    assert "does not separate" not in report and "XOR" not in report
+    assert "classifies all 4 points right, but the last epoch still made updates" in report
+
+
+@pytest.mark.parametrize("name, labels", [("AND", [0, 0, 0, 1]), ("OR", [0, 1, 1, 1]),
+                                          ("NAND", [1, 1, 1, 0]), ("NOR", [1, 0, 0, 0])])
+def test_gates_with_points_on_the_line_still_get_a_margin_and_a_bound(name, labels):
+    # step(0) = 0 leaves some of these points exactly on the learned line
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array(labels)
+    p = Perceptron().fit(X, y)
+    assert p.converged_ and p.score(X, y) == 1.0
+    assert p.margin_ is not None and p.margin_ >= 0 and str(p.margin_) != "-0.0"
+    # the bound comes from a strict separator: check it independently
+    s = np.where(y == 1, 1.0, -1.0)
+    b = p.bias_ - p.bound_shift_
+    assert np.all(s * (X @ p.weights_ + b) > 0), name
+    u = np.append(p.weights_, b) / np.linalg.norm(np.append(p.weights_, b))
+    X1 = np.hstack([X, np.ones((4, 1))])
+    gamma, R = np.min(s * (X1 @ u)), np.max(np.linalg.norm(X1, axis=1))
+    assert p.novikoff_bound_ == pytest.approx((R / gamma) ** 2)
+    assert p.n_updates_ <= p.novikoff_bound_
+    assert "Novikoff bound" in p.report()
 
 
 def test_novikoff_bound_rejects_non_separator():
