@@ -262,6 +262,25 @@ def summary(model, input_shape, batch_size: int = 1) -> Summary:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"summary: batch_size must be a positive int, got {batch_size!r}")
     full = (batch_size,) + shape
+    # The walk must leave the model as it found it: in eval mode batch norm reads its running
+    # statistics instead of updating them (and takes a batch of 1) and dropout draws nothing;
+    # modes, buffers and the random generator are put back afterwards anyway.
+    modes = [(m, m.training) for m in model.modules()]
+    buffers = [(b, b.data, b.data.copy()) for b in model.buffers()]
+    rng = gn.random.get_rng_state()
+    model.eval()
+    try:
+        return _walk(model, full, gn)
+    finally:
+        for m, training in modes:
+            object.__setattr__(m, "training", training)
+        for b, array, values in buffers:  # the same array, with its values back
+            b.data = array
+            array[...] = values
+        gn.random.set_rng_state(rng)
+
+
+def _walk(model, full: tuple, gn) -> Summary:
     x = gn.zeros(*full)
     rows, previous = [], None
     with gn.no_grad():

@@ -138,3 +138,26 @@ def test_a_first_layer_mismatch_suggests_the_input_not_a_previous_layer():
     assert str(info.value) == (
         "summary: layer 0 (Conv2d) expects 3 input channels but receives 1 (input shape "
         "(1, 1, 12, 12)): set in_channels=1, or give inputs with 3 channels")
+
+
+def test_summary_leaves_the_model_its_buffers_and_the_random_stream_alone():
+    import numpy as np
+
+    import glassnet as gn
+
+    model = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.Dropout(0.5),
+                          nn.Sequential(nn.Linear(3, 2)))
+    model[3].eval()  # a mixed state, to be kept as it is
+    before = {k: v.data.copy() for k, v in model.state_dict().items()}
+    modes = [m.training for m in model.modules()]
+    gn.manual_seed(0)
+    expected_draw = gn.rand(3).data
+    gn.manual_seed(0)
+    s = summary(model, (4,))  # batch 1: fine for BatchNorm1d, as it walks in eval mode
+    assert [r.output_shape for r in s.rows] == [(1, 3), (1, 3), (1, 3), (1, 2)]
+    np.testing.assert_array_equal(gn.rand(3).data, expected_draw)
+    assert [m.training for m in model.modules()] == modes
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v.data, before[k], err_msg=k)
+    summary(model, (4,), batch_size=2)
+    assert model[1].num_batches_tracked.item() == 0
