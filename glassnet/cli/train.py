@@ -205,7 +205,7 @@ def run(args) -> int:
                         batch_size=args.batch_size, shuffle=True, generator=generator)
     test_data = (gn.from_numpy(x_test), gn.from_numpy(y_test))
     schedule = make_schedule(args.schedule, optimizer, args, len(loader))
-    callbacks = [train.TerminateOnNaN(),
+    callbacks = [train.TerminateOnNaN(verbose=False),
                  train.ModelCheckpoint(os.path.join(run_dir, "checkpoint.safetensors")),
                  train.CSVLogger(os.path.join(run_dir, "log.csv"), append=bool(checkpoint))]
     if schedule is not None:
@@ -245,8 +245,12 @@ def fit_run(trainer, loader, val_data, callbacks, epochs: int, verbose: bool,
     stopped by TerminateOnNaN becomes a one-line CommandError that says what was kept."""
     start = time.perf_counter()
     try:
-        history = trainer.fit(loader, epochs=epochs, val_data=val_data, callbacks=callbacks,
-                              verbose=verbose, resume_from=checkpoint)
+        # NumPy's overflow warnings as a run diverges are noise here: TerminateOnNaN stops
+        # it and the command reports the step and the culprit in one line
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            history = trainer.fit(loader, epochs=epochs, val_data=val_data,
+                                  callbacks=callbacks, verbose=verbose,
+                                  resume_from=checkpoint)
     except (ValueError, OSError) as e:
         if checkpoint is None:
             raise
@@ -485,7 +489,7 @@ def run_charlm(args) -> int:
     prompt = val_text[:8]
     sampler = charlm.PrintSample(vocab, prompt, length=200, temperature=0.8,
                                  seed=config["seed"])
-    callbacks = [charlm.Perplexity(report=True), train.TerminateOnNaN(),
+    callbacks = [charlm.Perplexity(report=True), train.TerminateOnNaN(verbose=False),
                  train.ModelCheckpoint(os.path.join(run_dir, "checkpoint.safetensors")),
                  train.CSVLogger(os.path.join(run_dir, "log.csv"), append=bool(checkpoint)),
                  sampler]

@@ -309,7 +309,11 @@ class LearningRateScheduler(Callback):
 
 class TerminateOnNaN(Callback):
     """Stop training at the first non-finite loss, naming the step and the first parameter
-    (or gradient) that became non-finite; the reason is kept in ``trainer.stop_reason``."""
+    (or gradient) that became non-finite; the reason is kept in ``trainer.stop_reason`` and
+    printed to stderr unless ``verbose=False`` (the glassnet command reports it itself)."""
+
+    def __init__(self, verbose: bool = True):
+        self.verbose = verbose
 
     def on_batch_end(self, step, logs):
         loss = logs["loss"]
@@ -328,8 +332,8 @@ class TerminateOnNaN(Callback):
             if peak > largest:
                 largest, largest_name = peak, name
         cause = getattr(self.trainer, "non_finite_cause", None)
-        if culprit is None and cause is not None:  # what the trainer saw: the batch, or
-            culprit = cause                          # the loss's message naming its argument
+        if culprit is None and cause is not None:  # the trainer saw it in the input batch
+            culprit = cause
         elif culprit is None:
             culprit = (f"the model's output; every parameter is finite, the largest |value| "
                        f"is {largest:.3g} (in '{largest_name}'), so the forward pass "
@@ -339,7 +343,8 @@ class TerminateOnNaN(Callback):
             f"TerminateOnNaN: loss became {loss} at step {step + 1} (epoch {epoch}); first "
             f"non-finite: {culprit}")
         self.trainer.stop_training = True
-        print(self.trainer.stop_reason, file=sys.stderr)
+        if self.verbose:
+            print(self.trainer.stop_reason, file=sys.stderr)
 
 
 class CSVLogger(Callback):

@@ -126,9 +126,9 @@ class Trainer:
                         # The loss refused a NaN input: report a NaN loss to the callbacks
                         # (TerminateOnNaN names the culprit and stops); if none stops
                         # training, continuing would only spread NaN, so the error stands.
-                        # What caused it, for TerminateOnNaN: a non-finite value in the
-                        # batch itself, else the loss's own message.
-                        self.non_finite_cause = _non_finite_batch(x) or str(error)
+                        # For TerminateOnNaN: a non-finite value in the batch itself, if
+                        # any (else it looks at the parameters and the model's output).
+                        self.non_finite_cause = _non_finite_batch(x)
                         cbs.on_batch_end(self.global_step, {"loss": float("nan"),
                                                             "batch_size": x.shape[0]})
                         self.non_finite_cause = None
