@@ -133,12 +133,19 @@ def test_scalar_type_promotion_follows_torch():
     ((np.float32, ()), (np.float64, ())),
     ((np.int32, (2,)), (np.int64, ())),
     ((np.int64, (2,)), (np.float64, ())),
+    ((np.bool_, (2,)), (np.int64, ())),  # bool < int < float: the 0-d int decides
+    ((np.int64, ()), (np.bool_, (2,))),
+    ((np.bool_, (2,)), (np.float64, ())),
+    ((np.bool_, (2,)), (np.int8, (2,))),
 ])
 def test_tensor_tensor_promotion_follows_torch_including_0d(left, right):
-    a, b = (np.ones(shape, dtype) for dtype, shape in (left, right))
-    ours = (gn.tensor(a) * gn.tensor(b)).dtype
-    theirs = (torch.from_numpy(a) * torch.from_numpy(b)).numpy().dtype
-    assert ours == theirs
+    a, b = (np.arange(1, 1 + int(np.prod(shape))).reshape(shape).astype(dtype)
+            for dtype, shape in (left, right))
+    for op in (lambda x, y: x * y, lambda x, y: x + y, lambda x, y: x / y):
+        ours = op(gn.tensor(a), gn.tensor(b))
+        theirs = op(torch.from_numpy(a), torch.from_numpy(b)).numpy()
+        assert ours.dtype == theirs.dtype
+        np.testing.assert_array_equal(ours.data, theirs)
 
 
 def test_float_arange_does_not_accumulate_rounding_error():

@@ -84,6 +84,9 @@ def as_tensor(value, op: str = "", arg: str = "input") -> Tensor:
     raise TypeError(f"{op}: argument '{arg}' must be a Tensor, got {type(value).__name__}")
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # dtype.kind -> PyTorch's category
+
+
 def binary_operands(op: str, a, b):
     """Make the operands of a binary arithmetic op follow PyTorch's type promotion.
 
@@ -96,10 +99,12 @@ def binary_operands(op: str, a, b):
         da, db = a.data.dtype, b.data.dtype
         if da == db:
             return a, b
-        ka, kb = da.kind, db.kind
-        if ka == "f" and kb != "f":
+        # PyTorch's categories bool < integer < float: the higher category decides, whichever
+        # operand is 0-d (bool [..] + int64 0-d is int64, not bool)
+        ka, kb = _CATEGORY[da.kind], _CATEGORY[db.kind]
+        if ka > kb:
             return a, b.data.astype(da)
-        if kb == "f" and ka != "f":
+        if kb > ka:
             return a.data.astype(db), b
         # Same category, different width: PyTorch lets a tensor with dimensions decide over
         # a 0-d one (float32 [..] * float64 0-d stays float32); otherwise the wider wins.
