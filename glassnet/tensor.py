@@ -413,6 +413,12 @@ class Tensor:
         if not self.data.flags.writeable:
             raise RuntimeError(f"{op}: this tensor is a read-only view (e.g. from expand); "
                                "clone() it before changing it in place")
+        result = np.result_type(values)
+        if op in _ARITHMETIC and _KIND_RANK[result.kind] > _KIND_RANK[self.data.dtype.kind]:
+            raise RuntimeError(
+                f"{op}: result type {result} can't be cast to this tensor's dtype "
+                f"{self.data.dtype} in place (as in PyTorch: int += 1.5 would truncate); write "
+                f"x = x {op[0]} y for a new tensor of the promoted type")
         shape = np.shape(values)
         if shape != self.shape and np.broadcast_shapes(shape, self.shape) != self.shape:
             raise RuntimeError(f"{op}: a value of shape {shape} cannot be written into a "
@@ -421,6 +427,10 @@ class Tensor:
         self._version += 1
         Tensor._writes += 1
         return self
+
+
+_ARITHMETIC = ("+=", "-=", "*=", "/=")
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # bool < integer < float, as torch
 
 
 def _detached(value):

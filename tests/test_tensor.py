@@ -155,3 +155,22 @@ def test_float_arange_does_not_accumulate_rounding_error():
 def test_ragged_data_is_a_clear_error():
     with pytest.raises(ValueError, match="tensor: data must be rectangular"):
         gn.tensor([[1, 2], [3]])
+
+
+def test_in_place_arithmetic_refuses_a_result_of_a_higher_category_like_torch():
+    cases = [(lambda t: t.__iadd__(1.5), [1, 2]), (lambda t: t.__itruediv__(2), [3, 4]),
+             (lambda t: t.__imul__(1.5), [1, 2]),
+             (lambda t: t.__iadd__(1), [True, False])]
+    for op, values in cases:
+        ours, theirs = gn.tensor(values), torch.tensor(values)
+        with pytest.raises(RuntimeError, match="can't be cast to this tensor's dtype"):
+            op(ours)
+        with pytest.raises(RuntimeError, match="can't be cast to the desired output type"):
+            op(theirs)
+        assert ours.data.tolist() == values  # unchanged
+    with pytest.raises(RuntimeError, match="result type float32 can't be cast"):
+        gn.tensor([1, 2]).__imul__(gn.tensor([1.5, 1.5]))  # a float tensor operand as well
+    x, tx = gn.tensor([1.0]), torch.tensor([1.0])  # narrowing within a category is allowed
+    x += gn.tensor([2.0], dtype=gn.float64)
+    tx += torch.tensor([2.0], dtype=torch.float64)
+    assert x.dtype == gn.float32 and x.data.tolist() == tx.tolist() == [3.0]
