@@ -19,8 +19,18 @@ def _size(op: str, size: tuple) -> tuple:
     return tuple(int(s) for s in size)
 
 
-def _float_dtype(dtype) -> np.dtype:
+def _dtype_or_default(dtype) -> np.dtype:
     return backend.get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
+def _float_dtype(dtype, op: str) -> np.dtype:
+    """The dtype of a random draw: the default float, or a floating ``dtype`` (PyTorch
+    refuses integer ones here too; a cast would give zeros from rand)."""
+    dtype = _dtype_or_default(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{op}: samples need a floating dtype, got {dtype} (for random "
+                        "integers use randint)")
+    return dtype
 
 
 def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -39,11 +49,11 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.zeros(_size("zeros", size), _float_dtype(dtype)), requires_grad)
+    return Tensor(np.zeros(_size("zeros", size), _dtype_or_default(dtype)), requires_grad)
 
 
 def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.ones(_size("ones", size), _float_dtype(dtype)), requires_grad)
+    return Tensor(np.ones(_size("ones", size), _dtype_or_default(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -65,6 +75,9 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
     # Computed in float64 and then cast, so a float32 range does not accumulate rounding
     # error (np.arange in float32 drifts: -0.39999998 where PyTorch gives -0.4).
     dtype = np.dtype(dtype)
+    if dtype.kind != "f" and int(step) == 0:  # torch casts the step first, and refuses 0
+        raise ValueError(f"arange: argument 'step' ({step!r}) is 0 in dtype {dtype}; "
+                         "pass a floating dtype or an integer step")
     work = np.float64 if dtype.kind == "f" else dtype
     return Tensor(np.arange(start, end, step, dtype=work).astype(dtype), requires_grad)
 
@@ -72,7 +85,7 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
 def rand(*size, dtype=None, requires_grad: bool = False) -> Tensor:
     """Uniform samples from [0, 1), drawn from the seeded library generator."""
     gen = random.default_generator()
-    dtype = _float_dtype(dtype)
+    dtype = _float_dtype(dtype, "rand")
     # Drawn in the target precision: float64 draws cast to float32 could round up to 1.0.
     draw_dtype = np.float32 if dtype == np.float32 else np.float64
     data = gen.random(_size("rand", size), dtype=draw_dtype).astype(dtype, copy=False)
@@ -82,7 +95,7 @@ def rand(*size, dtype=None, requires_grad: bool = False) -> Tensor:
 def randn(*size, dtype=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples, drawn from the seeded library generator."""
     gen = random.default_generator()
-    data = gen.standard_normal(_size("randn", size)).astype(_float_dtype(dtype))
+    data = gen.standard_normal(_size("randn", size)).astype(_float_dtype(dtype, "randn"))
     return Tensor(data, requires_grad)
 
 

@@ -174,3 +174,18 @@ def test_in_place_arithmetic_refuses_a_result_of_a_higher_category_like_torch():
     x += gn.tensor([2.0], dtype=gn.float64)
     tx += torch.tensor([2.0], dtype=torch.float64)
     assert x.dtype == gn.float32 and x.data.tolist() == tx.tolist() == [3.0]
+
+
+def test_random_draws_refuse_integer_dtypes_and_arange_a_step_that_casts_to_zero():
+    for make in (lambda: gn.rand(3, dtype=gn.int64), lambda: gn.randn(3, dtype=gn.int32),
+                 lambda: gn.rand_like(gn.tensor([1, 2])),
+                 lambda: gn.randn_like(gn.tensor([1, 2]))):
+        with pytest.raises(TypeError, match="samples need a floating dtype"):
+            make()
+    with pytest.raises(RuntimeError):
+        torch.rand(3, dtype=torch.int64)  # PyTorch refuses as well
+    with pytest.raises(ValueError, match=r"'step' \(0.5\) is 0 in dtype int64"):
+        gn.arange(0, 2.5, 0.5, dtype=gn.int64)
+    np.testing.assert_array_equal(gn.arange(0, 5, 2, dtype=gn.int64).data,
+                                  torch.arange(0, 5, 2, dtype=torch.int64).numpy())
+    assert gn.zeros(2, dtype=gn.int64).dtype == gn.int64  # zeros/ones keep any dtype
