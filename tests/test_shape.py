@@ -203,3 +203,15 @@ def test_pad_errors():
         F.pad(x, (1, 0), mode="replicate", value=2.0)
     with pytest.raises(ValueError, match=r"crops more than the dimension holds"):
         F.pad(x, (-2, -2))
+
+
+def test_reshape_refuses_negative_sizes_other_than_minus_one_like_torch():
+    x = gn.zeros(6)
+    for shape in ((-2, 3), (3, -5), (-3,)):
+        with pytest.raises(ValueError, match=rf"reshape: invalid size {min(shape)} in shape"):
+            x.reshape(*shape)
+        import torch
+
+        with pytest.raises(RuntimeError, match="invalid shape dimension"):
+            torch.zeros(6).reshape(*shape)
+    assert x.reshape(-1, 3).shape == (2, 3)

@@ -36,6 +36,8 @@ class Reshape(Function):
     @staticmethod
     def forward(ctx, x, shape, op="reshape"):
         ctx.in_shape = x.shape
+        if min(shape, default=0) < -1:  # NumPy reads any negative size as -1; torch refuses
+            raise _reshape_error(op, x.shape, shape)
         try:
             return x.reshape(shape)  # a view whenever the strides allow, else a copy
         except ValueError:
