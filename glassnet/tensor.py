@@ -366,16 +366,27 @@ class Tensor:
         """``self`` where ``condition`` holds, else ``other`` (PyTorch's Tensor.where)."""
         return F.where(condition, self, other)
 
+    # Bitwise ops, as PyTorch: logical on bool tensors, bitwise on integer ones.
     def __invert__(self):
-        if self.dtype.kind != "b":
-            raise TypeError(f"~: only bool tensors can be inverted, got dtype {self.dtype}")
-        return Tensor._make(~self.data, False, None)
+        return _bitwise("~", np.invert, self)
 
     def __and__(self, other):
-        return _compare(np.logical_and, self, other)
+        return _bitwise("&", np.bitwise_and, self, other)
 
     def __or__(self, other):
-        return _compare(np.logical_or, self, other)
+        return _bitwise("|", np.bitwise_or, self, other)
+
+    def __xor__(self, other):
+        return _bitwise("^", np.bitwise_xor, self, other)
+
+    def __rand__(self, other):
+        return _bitwise("&", np.bitwise_and, other, self)
+
+    def __ror__(self, other):
+        return _bitwise("|", np.bitwise_or, other, self)
+
+    def __rxor__(self, other):
+        return _bitwise("^", np.bitwise_xor, other, self)
 
     # ----------------------------------------------------------------- in-place (no graph)
     # In-place changes record no graph. They are refused on a leaf that requires grad while
@@ -435,6 +446,21 @@ _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # bool < integer < float,
 
 def _detached(value):
     return value.detach() if isinstance(value, Tensor) else value
+
+
+def _bitwise(op: str, ufunc, *operands) -> Tensor:
+    """``ufunc`` on bool or integer operands (a Python bool or int joins in the tensor's
+    dtype); float operands are refused, as in PyTorch."""
+    arrays = [v.data if isinstance(v, Tensor) else v for v in operands]
+    for value in arrays:
+        kind = value.dtype.kind if isinstance(value, np.ndarray) else (
+            "b" if isinstance(value, (bool, np.bool_)) else
+            "i" if isinstance(value, (int, np.integer)) else "f")
+        if kind not in "biu":
+            got = getattr(value, "dtype", type(value).__name__)
+            raise TypeError(f"{op}: only bool and integer tensors (and Python bools/ints) "
+                            f"take bitwise ops, got {got}")
+    return Tensor._make(np.asarray(ufunc(*arrays)), False, None)
 
 
 def _compare(ufunc, a, b) -> Tensor:

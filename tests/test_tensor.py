@@ -189,3 +189,18 @@ def test_random_draws_refuse_integer_dtypes_and_arange_a_step_that_casts_to_zero
     np.testing.assert_array_equal(gn.arange(0, 5, 2, dtype=gn.int64).data,
                                   torch.arange(0, 5, 2, dtype=torch.int64).numpy())
     assert gn.zeros(2, dtype=gn.int64).dtype == gn.int64  # zeros/ones keep any dtype
+
+
+def test_bitwise_ops_are_logical_on_bool_and_bitwise_on_integers_like_torch():
+    pairs = [([6, 5], [3, 3]), ([True, False], [True, True]), ([True, False], [3, 2])]
+    for left, right in pairs:
+        a, b, ta, tb = gn.tensor(left), gn.tensor(right), torch.tensor(left), torch.tensor(right)
+        for op in (lambda x, y: x & y, lambda x, y: x | y, lambda x, y: x ^ y,
+                   lambda x, y: ~x, lambda x, y: x & 1, lambda x, y: 1 | x):
+            ours, theirs = op(a, b), op(ta, tb)
+            assert ours.dtype == theirs.numpy().dtype
+            np.testing.assert_array_equal(ours.data, theirs.numpy())
+    with pytest.raises(TypeError, match=r"&: only bool and integer tensors .* got float32"):
+        gn.tensor([1.0]) & gn.tensor([1.0])
+    with pytest.raises(TypeError, match=r"~: only bool and integer tensors"):
+        ~gn.tensor([1.0])
