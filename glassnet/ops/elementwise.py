@@ -208,24 +208,43 @@ class Abs(Function):
 
 
 class Clamp(Function):
-    """clamp(x, min, max) = min(max(x, min), max).  Shape: input (*), output (*).
+    """clamp(x, min, max) = min(max(x, min), max).  Shape: broadcast(x, min, max).
 
-    d/dx = 1 where min <= x <= max (bounds included, as in PyTorch), else 0.
+    d/dx = 1 where min <= x <= max (bounds included, as in PyTorch), else 0. Tensor bounds
+    get PyTorch's subgradients: d/dmin = 1 where x < min (and min < max), d/dmax = 1 where
+    x > max (or max < min, where max wins); each summed back to its operand's shape.
     """
 
     @staticmethod
     def forward(ctx, x, min=None, max=None):
-        ctx.x, ctx.min, ctx.max = x, min, max
-        return np.clip(x, min, max)
+        # bounds in x's dtype: a float64 0-d bound does not make a float32 clamp float64
+        lo = None if min is None else np.asarray(min, dtype=x.dtype)
+        hi = None if max is None else np.asarray(max, dtype=x.dtype)
+        ctx.x, ctx.lo, ctx.hi = x, lo, hi
+        try:
+            return np.clip(x, lo, hi)
+        except ValueError:
+            shapes = [np.shape(v) for v in (x, lo, hi) if v is not None]
+            raise broadcast_error("clamp", *shapes) from None
 
     @staticmethod
     def backward(ctx, grad):
-        inside = np.ones(ctx.x.shape, dtype=bool)
-        if ctx.min is not None:
-            inside &= ctx.x >= ctx.min
-        if ctx.max is not None:
-            inside &= ctx.x <= ctx.max
-        return grad * inside
+        x, lo, hi = ctx.x, ctx.lo, ctx.hi
+        need_x, need_lo, need_hi = (tuple(ctx.needs_input_grad) + (False, False))[:3]
+        inside = True
+        if lo is not None:
+            inside = x >= lo
+        if hi is not None:
+            inside = inside & (x <= hi)
+        grad_x = unbroadcast(grad * inside, x.shape) if need_x else None
+        grad_lo = grad_hi = None
+        if need_lo:
+            below = (x < lo) & (lo < hi) if hi is not None else x < lo
+            grad_lo = unbroadcast(grad * below, lo.shape)
+        if need_hi:
+            above = (x > hi) | (hi < lo) if lo is not None else x > hi
+            grad_hi = unbroadcast(grad * above, hi.shape)
+        return grad_x, grad_lo, grad_hi
 
 
 class Maximum(Function):
@@ -390,12 +409,13 @@ def clamp(input, min=None, max=None) -> Tensor:  # noqa: A002 (PyTorch's names)
     if min is None and max is None:
         raise ValueError("clamp: at least one of 'min' and 'max' must be given")
     x = as_tensor(input, "clamp")
-    # Tensor bounds are constants here (no gradient flows to them).
-    min = min.data if isinstance(min, Tensor) else min  # noqa: A001
-    max = max.data if isinstance(max, Tensor) else max  # noqa: A001
-    if x.data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
+    # A float bound (number or tensor) makes an integer input float, as in PyTorch; tensor
+    # bounds are graph inputs and get gradients.
+    if x.data.dtype.kind != "f" and any(
+            isinstance(v, float) or (isinstance(v, Tensor) and v.data.dtype.kind == "f")
+            for v in (min, max)):
         x = float_input("clamp", x)
-    return Clamp.apply(x, min=min, max=max)
+    return Clamp.apply(x, min, max)
 
 
 clip = clamp

@@ -73,6 +73,9 @@ def _clamp(rng):
         Sample((Diff(x),), {"min": -1.0, "max": 1.0}),
         Sample((Diff(x.T),), {"min": -0.2}, desc="min-only-noncontig"),
         Sample((Diff(x),), {"max": 0.25}, desc="max-only"),
+        # tensor bounds get gradients too (broadcast against x); kept 0.1 away from x
+        Sample((Diff(x), Diff(np.array([[-0.55], [0.45], [-1.55], [0.05]])),
+                Diff(np.array([0.65, 1.45, 0.35, 2.05, 0.95]))), desc="tensor-bounds"),
     ]
 
 
