@@ -22,16 +22,18 @@ def layer(name):
             "softplus": nn.Softplus(1.0, 20.0)}[name]
 
 
-def reference(hidden, output):
-    """An nn.Sequential in float64; ``output`` None ends it with the bare Linear (logits)."""
+def reference(hidden, output, make_layer=None):
+    """An nn.Sequential in float64; ``output`` None ends it with the bare Linear (logits).
+    ``make_layer`` builds an activation layer from its name (default: ``layer``)."""
+    make_layer = make_layer or layer
     layers = []
     for i, (n_in, n_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
         layers.append(nn.Linear(n_in, n_out, dtype=np.float64))
         last = i == len(SIZES) - 2
         if not last:
-            layers.append(layer(hidden))
+            layers.append(make_layer(hidden))
         elif output is not None:
-            layers.append(layer(output))
+            layers.append(make_layer(output))
     return nn.Sequential(*layers)
 
 
@@ -262,12 +264,7 @@ def layer_with(name):
 def test_activation_parameters_reach_forward_and_backward(hidden, at_kink):
     # non-default parameters (and inputs wide enough to cross softplus's threshold, where it
     # turns linear), and with W_1 = b_1 = 0 every z_1 at 0: elu'(0) = alpha = 0.7 here
-    layers = []
-    for i, (n_in, n_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
-        layers.append(nn.Linear(n_in, n_out, dtype=np.float64))
-        if i < len(SIZES) - 2:
-            layers.append(layer_with(hidden))
-    model = nn.Sequential(*layers)
+    model = reference(hidden, None, layer_with)
     if at_kink:
         model[0].weight.data[...] = 0.0
         model[0].bias.data[...] = 0.0
