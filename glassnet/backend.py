@@ -38,6 +38,15 @@ def set_default_dtype(dtype) -> None:
     _default_dtype = dtype
 
 
+def category(dtype) -> int:
+    """PyTorch's type-promotion category of a dtype: bool 0 < integer 1 < float 2 < complex 3.
+    A result of a higher category decides the type; none is cast into a lower one in place."""
+    return _CATEGORIES[np.dtype(dtype).kind]
+
+
+_CATEGORIES = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
 def is_floating(dtype) -> bool:
     """True for float16/32/64: the dtypes that can carry gradients."""
     return np.dtype(dtype).kind == "f"

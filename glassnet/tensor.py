@@ -425,7 +425,7 @@ class Tensor:
             raise RuntimeError(f"{op}: this tensor is a read-only view (e.g. from expand); "
                                "clone() it before changing it in place")
         result = np.result_type(values)
-        if op in _ARITHMETIC and _KIND_RANK[result.kind] > _KIND_RANK[self.data.dtype.kind]:
+        if op in _ARITHMETIC and backend.category(result) > backend.category(self.dtype):
             raise RuntimeError(
                 f"{op}: result type {result} can't be cast to this tensor's dtype "
                 f"{self.data.dtype} in place (as in PyTorch: int += 1.5 would truncate); write "
@@ -441,7 +441,6 @@ class Tensor:
 
 
 _ARITHMETIC = ("+=", "-=", "*=", "/=")
-_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # bool < integer < float, as torch
 
 
 def _detached(value):

@@ -84,9 +84,6 @@ def as_tensor(value, op: str = "", arg: str = "input") -> Tensor:
     raise TypeError(f"{op}: argument '{arg}' must be a Tensor, got {type(value).__name__}")
 
 
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # dtype.kind -> PyTorch's category
-
-
 def binary_operands(op: str, a, b):
     """Make the operands of a binary arithmetic op follow PyTorch's type promotion.
 
@@ -101,7 +98,7 @@ def binary_operands(op: str, a, b):
             return a, b
         # PyTorch's categories bool < integer < float: the higher category decides, whichever
         # operand is 0-d (bool [..] + int64 0-d is int64, not bool)
-        ka, kb = _CATEGORY[da.kind], _CATEGORY[db.kind]
+        ka, kb = backend.category(da), backend.category(db)
         if ka > kb:
             return a, b.data.astype(da)
         if kb > ka:
