@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet import backend
-from glassnet.autograd import grad_mode
+from glassnet.autograd import grad_mode, versions
 
 
 def _as_array(data, dtype=None) -> np.ndarray:
@@ -60,7 +60,6 @@ class Tensor:
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_retains_grad", "_version",
                  "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
-    _writes = 0  # in-place writes to any tensor so far (the engine's fast version check)
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         self.data = _as_array(data, dtype)
@@ -391,8 +390,9 @@ class Tensor:
     # ----------------------------------------------------------------- in-place (no graph)
     # In-place changes record no graph. They are refused on a leaf that requires grad while
     # grad mode is on (as in PyTorch: wrap optimizer updates in no_grad()), and on tensors
-    # inside a graph; each change bumps ``_version`` so that a backward pass that saved this
-    # tensor's old values refuses to run instead of returning wrong gradients.
+    # inside a graph; each change is noted (autograd/versions.py) so that a backward pass that
+    # saved this tensor's old values, or a view of them, refuses to run instead of returning
+    # wrong gradients.
     def zero_(self) -> Tensor:
         return self._write("zero_", 0)
 
@@ -436,7 +436,7 @@ class Tensor:
                                f"tensor of shape {self.shape}")
         self.data[...] = values
         self._version += 1
-        Tensor._writes += 1
+        versions.note_write(self.data)
         return self
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.tensor import Tensor
+from glassnet.autograd import versions
 
 
 def topological_order(root) -> list:
@@ -59,8 +59,8 @@ def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
                 f"{fn!r}); its saved values were freed after the first backward. Pass "
                 "retain_graph=True to the first backward call if you need to do this."
             )
-        if fn.writes != Tensor._writes:  # something was written in place since fn ran
-            _check_versions(tensor, fn)
+        if fn.writes != versions.writes:  # something was written in place since fn ran
+            versions.check_saved(tensor, fn)
         input_grads = type(fn).backward(fn, grad)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
@@ -72,19 +72,3 @@ def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
             grads[key] = parent_grad if previous is None else previous + parent_grad
         if not retain_graph:
             fn.release()
-
-
-def _check_versions(output, fn) -> None:
-    """Refuse a node whose output or inputs were changed in place after it ran: the values it
-    saved for backward are stale, and the gradients would be silently wrong."""
-    if output._version:
-        stale = "its output"
-    else:
-        stale = next((f"its input {i} (shape {p.shape})"
-                      for i, (p, v) in enumerate(zip(fn.parents, fn.versions))
-                      if getattr(p, "_version", 0) != v), None)
-    if output._version or stale:
-        raise RuntimeError(
-            f"backward: {stale} of node {fn!r} was modified by an in-place operation after "
-            "the forward pass; the values saved for its gradient are stale. Compute "
-            "out of place (x = x + y) or clone() before changing it.")

@@ -26,7 +26,7 @@ requires grad, returns a Tensor whose ``grad_fn`` is the node.
 
 from __future__ import annotations
 
-from glassnet.autograd import grad_mode
+from glassnet.autograd import grad_mode, versions
 
 
 class Function:
@@ -49,26 +49,22 @@ class Function:
     def apply(cls, *inputs, **params):
         ctx = cls()
         # One pass over the inputs (this runs for every op: it is the library's hot path).
-        arrays, needs, versions, any_needs = [], [], [], False
+        arrays, needs, any_needs = [], [], False
         for t in inputs:
             if isinstance(t, Tensor):
                 arrays.append(t.data)
                 needs.append(t.requires_grad)
-                versions.append(t._version)
                 any_needs = any_needs or t.requires_grad
             else:
                 arrays.append(t)
                 needs.append(False)
-                versions.append(0)
         ctx.needs_input_grad = needs = tuple(needs)
         out = cls.forward(ctx, *arrays, **params)
         if any_needs and grad_mode._enabled:
             ctx.parents = inputs
-            # Versions of the inputs now: the engine refuses to run backward if one of them
-            # (whose values this node may have saved) was changed in place since. The global
-            # write count lets it skip that check when nothing was written at all.
-            ctx.versions = tuple(versions)
-            ctx.writes = Tensor._writes
+            # The write count now: if anything is changed in place before backward, the
+            # engine checks that none of the arrays this node saved was (versions.py).
+            ctx.writes = versions.writes
             return Tensor._make(out, True, ctx)
         return Tensor._make(out, False, None)
 

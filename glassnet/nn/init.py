@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from glassnet import random
+from glassnet.autograd import versions
 from glassnet.autograd.grad_mode import no_grad
 from glassnet.tensor import Tensor
 
@@ -49,6 +50,7 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
 def _fill(tensor: Tensor, values) -> Tensor:
     with no_grad():
         tensor.data[...] = values
+    versions.note_write(tensor.data)
     return tensor
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from glassnet import backend
+from glassnet.autograd import versions
 from glassnet.nn.parameter import Parameter
 from glassnet.tensor import Tensor
 
@@ -287,6 +288,7 @@ class Module:
         for key, array in incoming.items():
             target = own[key]
             target.data[...] = array.astype(target.data.dtype, copy=False)
+            versions.note_write(target.data)
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ printing

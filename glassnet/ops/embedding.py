@@ -11,22 +11,11 @@ import numbers
 
 import numpy as np
 
+from glassnet.autograd import versions
 from glassnet.autograd.function import Function
 from glassnet.tensor import Tensor
 
 __all__ = ["embedding"]
-
-
-class _AnyVersion:
-    """A recorded version that matches every later one (see ``Embedding.apply``)."""
-
-    def __ne__(self, other) -> bool:
-        return False
-
-    def __eq__(self, other) -> bool:
-        return True
-
-    __hash__ = object.__hash__
 
 
 class Embedding(Function):
@@ -35,21 +24,13 @@ class Embedding(Function):
     d/dweight: zeros, then row k += grad at every position where input == k (summed, since a
     token may occur many times); row ``padding_idx`` gets no gradient. With
     ``scale_grad_by_freq`` each row's sum is divided by how often k occurs in ``input``.
-    No gradient for ``input`` (integer ids).
+    No gradient for ``input`` (integer ids). Only the ids are saved, never weight's values,
+    so a later in-place change of weight (max_norm's renormalisation by another lookup) does
+    not make this node stale; PyTorch's embedding does not save weight either.
 
     Shape: input (*) integers in [0, num_embeddings), weight (num_embeddings, D),
     output (*, D).
     """
-
-    @classmethod
-    def apply(cls, weight, input, **params):
-        out = super().apply(weight, input, **params)
-        if out.grad_fn is not None:
-            # backward reads only the ids, never weight's values, so a later in-place change
-            # of weight (max_norm's renormalisation by another lookup) cannot make this node
-            # stale; PyTorch's embedding does not save weight either.
-            out.grad_fn.versions = (_AnyVersion(),) + out.grad_fn.versions[1:]
-        return out
 
     @staticmethod
     def forward(ctx, weight, input, padding_idx=None, scale_grad_by_freq=False):
@@ -93,8 +74,8 @@ def _renorm_(weight: Tensor, ids: np.ndarray, max_norm: float, norm_type: float)
     rows = rows[big]
     scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
     w[rows] *= scale[:, None]
-    weight._version += 1  # an op that saved weight's old values refuses to backward
-    Tensor._writes += 1
+    weight._version += 1
+    versions.note_write(w)  # an op that saved weight's old values refuses to backward
 
 
 def embedding(input, weight, padding_idx: int | None = None, max_norm: float | None = None,

@@ -16,6 +16,7 @@ import numbers
 
 import numpy as np
 
+from glassnet.autograd import versions
 from glassnet.autograd.function import Function
 from glassnet.ops._util import as_tensor, check_float
 from glassnet.tensor import Tensor
@@ -78,11 +79,15 @@ class BatchNorm(Function):
             if running_mean is not None:  # the side effect, in place, forward only
                 running_mean *= 1 - momentum
                 running_mean += momentum * mean
+                versions.note_write(running_mean)  # an eval-mode node may have saved it
             if running_var is not None:
                 running_var *= 1 - momentum
                 running_var += momentum * var * (m / (m - 1))  # unbiased, as PyTorch
+                versions.note_write(running_var)
         else:
-            mean = running_mean.astype(x.dtype, copy=False)
+            # a copy: a later training forward moves the running mean in place, and this
+            # node's backward must still see the mean it used (as PyTorch's does)
+            mean = running_mean.astype(x.dtype, copy=True)
             var = running_var.astype(x.dtype, copy=False)
             centred = None  # formed in backward only if gamma needs its gradient
         inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)  # (C,)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.autograd import versions
 from glassnet.optim.optimizer import Optimizer, check_nonnegative, grad_of
 
 __all__ = ["Adagrad"]
@@ -102,4 +103,5 @@ class Adagrad(Optimizer):
                 update = g * clr
                 update /= std
                 theta -= update
+                versions.note_write(theta)
         return loss

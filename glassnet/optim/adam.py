@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.autograd import versions
 from glassnet.optim.optimizer import (
     Optimizer,
     check_nonnegative,
@@ -131,6 +132,7 @@ class Adam(Optimizer):
                 update = exp_avg * step_size
                 update /= denom
                 theta -= update
+                versions.note_write(theta)
         return loss
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.autograd import versions
 from glassnet.optim.optimizer import Optimizer, check_nonnegative, grad_of, lerp_
 
 __all__ = ["RMSprop"]
@@ -123,4 +124,5 @@ class RMSprop(Optimizer):
                     update = g * lr
                     update /= avg
                     theta -= update
+                versions.note_write(theta)
         return loss

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.autograd import versions
 from glassnet.optim.optimizer import Optimizer, check_nonnegative, grad_of
 
 __all__ = ["SGD"]
@@ -101,4 +102,5 @@ class SGD(Optimizer):
                             buf += (1 - dampening) * g
                     g = g + momentum * buf if nesterov else buf
                 theta -= lr * g
+                versions.note_write(theta)
         return loss

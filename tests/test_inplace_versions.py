@@ -1,0 +1,158 @@
+"""In-place writes after a forward pass: backward refuses exactly when a value a node saved
+was changed, whichever tensor the write went through (a view, a detached tensor, an optimizer
+step), as PyTorch's per-storage version counter does; a node that saved nothing still runs."""
+
+import numpy as np
+import pytest
+import torch
+
+import glassnet as gn
+from glassnet import nn, optim
+
+STALE = "modified by an in-place operation"
+
+
+def both(build):
+    """Run ``build(lib)`` for glassnet and torch: (glassnet error or None, torch error or
+    None), so each test states the outcome once and checks torch agrees."""
+    outcomes = []
+    for lib in (gn, torch):
+        try:
+            build(lib)
+            outcomes.append(None)
+        except RuntimeError as error:
+            outcomes.append(str(error))
+    return outcomes
+
+
+def test_a_write_through_a_slice_of_a_saved_constant_is_refused():
+    def build(lib):
+        a = lib.tensor([1.0, 2.0, 3.0])
+        w = lib.ones(3, requires_grad=True)
+        out = (w * a).sum()
+        a[0:2].zero_()
+        out.backward()
+    ours, theirs = both(build)
+    assert theirs is not None and ours is not None and STALE in ours
+    assert "its input 1 (shape (3,))" in ours
+
+
+def test_a_write_through_detach_is_refused():
+    def build(lib):
+        w = lib.tensor([0.5, 1.5], requires_grad=True)
+        y = w.exp()
+        z = y * y
+        y.detach().zero_()
+        z.sum().backward()
+    ours, theirs = both(build)
+    assert theirs is not None and ours is not None and STALE in ours
+
+
+def test_a_write_through_a_reshaped_view_is_refused():
+    def build(lib):
+        a = lib.tensor([[1.0, 2.0], [3.0, 4.0]])
+        w = lib.ones(2, 2, requires_grad=True)
+        out = (w * a).sum()
+        a.reshape(4).fill_(7.0)
+        out.backward()
+    ours, theirs = both(build)
+    assert theirs is not None and ours is not None and STALE in ours
+
+
+def test_a_write_to_another_view_of_the_same_storage_is_refused_as_in_torch():
+    def build(lib):
+        base = lib.tensor([1.0, 2.0, 3.0, 4.0])
+        w = lib.ones(2, requires_grad=True)
+        out = (w * base[:2]).sum()
+        base[2:].zero_()
+        out.backward()
+    ours, theirs = both(build)
+    assert theirs is not None and ours is not None and STALE in ours
+
+
+def test_a_write_to_an_unrelated_tensor_leaves_backward_correct():
+    w = gn.tensor([1.0, 2.0], requires_grad=True)
+    a = gn.tensor([3.0, 5.0])
+    other = gn.zeros(2)
+    loss = (w * a).sum()
+    other += 1  # the global write count moves, but nothing the graph saved changed
+    loss.backward()
+    assert w.grad.tolist() == [3.0, 5.0]
+
+
+def test_a_node_that_saved_nothing_of_the_changed_input_still_runs():
+    def build(lib):
+        w = lib.ones(3, requires_grad=True)
+        c = lib.ones(3)
+        y = (w + c).sum()
+        c += 1  # add keeps neither operand for its gradient
+        y.backward()
+        return w.grad
+    ours, theirs = both(build)
+    assert ours is None and theirs is None
+    w = gn.ones(3, requires_grad=True)
+    c = gn.ones(3)
+    y = (w + c).sum()
+    c += 1
+    y.backward()
+    assert w.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_an_optimizer_step_between_forward_and_backward_is_refused():
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+
+    def build(lib):
+        model = (nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)) if lib is gn else
+                 torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(),
+                                     torch.nn.Linear(4, 2)))
+        opt = (optim.SGD if lib is gn else torch.optim.SGD)(model.parameters(), lr=0.1)
+        loss = model(lib.from_numpy(x)).sum()
+        loss.backward(retain_graph=True)
+        opt.step()
+        loss.backward()
+    ours, theirs = both(build)
+    assert theirs is not None and ours is not None and STALE in ours
+
+
+def test_load_state_dict_between_forward_and_backward_is_refused():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    x = gn.randn(5, 3)
+    loss = model(x).sum()
+    model.load_state_dict({k: v.data * 2 for k, v in model.state_dict().items()})
+    with pytest.raises(RuntimeError, match=STALE):
+        loss.backward()
+
+
+def test_batch_norm_evaluated_then_trained_still_backpropagates_its_first_output():
+    # A training forward moves the running statistics in place; the evaluation node keeps
+    # its own copy of the mean it used, so its gradients are those of the values it saw.
+    # (PyTorch 2.13 updates the running buffers without a version bump and backpropagates
+    # with the new variance here: 2% off.)
+    x_np = np.random.default_rng(1).standard_normal((4, 3))
+    bn = nn.BatchNorm1d(3).double()
+    with gn.no_grad():
+        bn.running_mean.copy_(gn.tensor([0.5, -0.5, 1.0], dtype=gn.float64))
+        bn.running_var.copy_(gn.tensor([2.0, 0.5, 1.5], dtype=gn.float64))
+    mean, var = bn.running_mean.data.copy(), bn.running_var.data.copy()
+    bn.eval()
+    x = gn.tensor(x_np, requires_grad=True)
+    y = bn(x)
+    bn.train()
+    bn(gn.tensor(np.random.default_rng(2).standard_normal((4, 3))))
+    assert not np.allclose(bn.running_mean.data, mean)  # the statistics did move
+    (y * y).sum().backward()
+    x_hat = (x_np - mean) / np.sqrt(var + bn.eps)  # gamma = 1, beta = 0
+    np.testing.assert_allclose(x.grad.data, 2 * x_hat / np.sqrt(var + bn.eps), rtol=1e-12)
+    np.testing.assert_allclose(bn.weight.grad.data, (2 * x_hat * x_hat).sum(0), rtol=1e-12)
+
+
+def test_a_write_to_a_saved_output_through_detach_names_the_output():
+    # relu keeps only its output; a write to it through a detached view is found and named
+    w = gn.tensor([-1.0, 2.0], requires_grad=True)
+    y = w.relu()
+    z = y * 3.0
+    with gn.no_grad():
+        y.detach().zero_()
+    with pytest.raises(RuntimeError, match="its output of node <ReLUBackward>"):
+        y.backward(gn.ones(2))
+    assert z is not None
