@@ -312,6 +312,18 @@ class Tensor:
     def __matmul__(self, other):
         return F.matmul(self, other)
 
+    def __floordiv__(self, other):
+        return F.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return F.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return F.remainder(self, other)
+
+    def __rmod__(self, other):
+        return F.remainder(other, self)
+
     def __rmatmul__(self, other):
         return F.matmul(other, self)
 
@@ -414,6 +426,12 @@ class Tensor:
     def __itruediv__(self, other):
         return self._write("/=", F.div(self.detach(), _detached(other)).data)
 
+    def __ifloordiv__(self, other):
+        return self._write("//=", F.floor_divide(self.detach(), _detached(other)).data)
+
+    def __imod__(self, other):
+        return self._write("%=", F.remainder(self.detach(), _detached(other)).data)
+
     def _write(self, op: str, values) -> Tensor:
         if grad_mode.is_grad_enabled() and self.requires_grad:
             where = ("a leaf tensor that requires grad" if self.grad_fn is None
@@ -429,7 +447,7 @@ class Tensor:
             raise RuntimeError(
                 f"{op}: result type {result} can't be cast to this tensor's dtype "
                 f"{self.data.dtype} in place (as in PyTorch: int += 1.5 would truncate); write "
-                f"x = x {op[0]} y for a new tensor of the promoted type")
+                f"x = x {op[:-1]} y for a new tensor of the promoted type")
         shape = np.shape(values)
         if shape != self.shape and np.broadcast_shapes(shape, self.shape) != self.shape:
             raise RuntimeError(f"{op}: a value of shape {shape} cannot be written into a "
@@ -440,7 +458,7 @@ class Tensor:
         return self
 
 
-_ARITHMETIC = ("+=", "-=", "*=", "/=")
+_ARITHMETIC = ("+=", "-=", "*=", "/=", "//=", "%=")
 
 
 def _detached(value):
@@ -471,9 +489,9 @@ def _compare(ufunc, a, b) -> Tensor:
 def _add_methods() -> None:
     """Tensor methods that are plain calls of the functional op of the same name."""
     names = [
-        "add", "sub", "mul", "div", "neg", "pow", "matmul", "exp", "log", "sqrt", "abs",
-        "clamp", "maximum", "minimum", "sum", "mean", "max", "min", "var", "std",
-        "logsumexp", "argmax", "argmin", "amax", "amin", "reshape", "view", "transpose",
+        "add", "sub", "mul", "div", "floor_divide", "remainder", "neg", "pow", "matmul", "exp",
+        "log", "sqrt", "abs", "clamp", "maximum", "minimum", "sum", "mean", "max", "min", "var",
+        "std", "logsumexp", "argmax", "argmin", "amax", "amin", "reshape", "view", "transpose",
         "permute", "flatten", "squeeze", "unsqueeze", "expand", "expand_as", "gather", "split",
         "chunk", "sigmoid", "tanh", "relu", "softmax", "log_softmax", "square", "sign",
         "heaviside", "view_as", "reshape_as", "clip", "narrow",

@@ -1,5 +1,5 @@
-"""Elementwise arithmetic with broadcasting: add, sub, mul, div, neg, pow, exp, log, sqrt,
-abs, clamp, maximum, minimum, where, and the dtype cast.
+"""Elementwise arithmetic with broadcasting: add, sub, mul, div, floor_divide, remainder,
+neg, pow, exp, log, sqrt, abs, clamp, maximum, minimum, where, and the dtype cast.
 
 Each op's gradient is the local derivative times the incoming gradient, summed back over
 broadcast dimensions by ``unbroadcast``.
@@ -21,7 +21,8 @@ from glassnet.ops._util import (
 from glassnet.tensor import Tensor
 
 __all__ = [
-    "add", "sub", "mul", "div", "neg", "pow", "square", "exp", "log", "sqrt", "abs",
+    "add", "sub", "mul", "div", "floor_divide", "remainder", "neg", "pow", "square", "exp",
+    "log", "sqrt", "abs",
     "clamp", "clip", "maximum", "minimum", "where", "cast", "clone",
 ]
 
@@ -103,6 +104,60 @@ class Div(Function):
         grad_over_b = grad / b
         return (unbroadcast(grad_over_b, _shape(a)) if need_a else None,
                 unbroadcast(-grad_over_b * a / b, _shape(b)) if need_b else None)
+
+
+class FloorDivide(Function):
+    """floor(a / b), rounded towards minus infinity (Python's ``//``).  Shape: broadcast(a, b).
+
+    d/da = d/db = 0: the result is constant between the jumps (and has no derivative at
+    them), so backward returns zeros, as PyTorch's ``div(rounding_mode="floor")`` does.
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a_shape, ctx.b_shape = _shape(a), _shape(b)
+        _check_integer_divisor("floor_divide", a, b)
+        try:
+            return np.floor_divide(a, b)
+        except ValueError:
+            raise broadcast_error("floor_divide", ctx.a_shape, ctx.b_shape) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_a, need_b = ctx.needs_input_grad
+        zeros = np.zeros_like(grad)
+        return (unbroadcast(zeros, ctx.a_shape) if need_a else None,
+                unbroadcast(zeros, ctx.b_shape) if need_b else None)
+
+
+class Remainder(Function):
+    """a - floor(a / b) * b: the remainder with the sign of b (Python's ``%``).
+
+    d/da = 1, d/db = -floor(a / b) (PyTorch's formula).  Shape: broadcast(a, b).
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = a, b
+        _check_integer_divisor("remainder", a, b)
+        try:
+            return np.remainder(a, b)
+        except ValueError:
+            raise broadcast_error("remainder", _shape(a), _shape(b)) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_a, need_b = ctx.needs_input_grad
+        a, b = ctx.a, ctx.b
+        return (unbroadcast(grad, _shape(a)) if need_a else None,
+                unbroadcast(-grad * np.floor_divide(a, b), _shape(b)) if need_b else None)
+
+
+def _check_integer_divisor(op: str, a, b) -> None:
+    """Integer division by zero has no answer (NumPy would give 0): refuse it, as PyTorch
+    does. Float division by zero gives inf or nan, as in PyTorch."""
+    if np.result_type(a, b).kind in "iu" and not np.all(b):
+        raise ZeroDivisionError(f"{op}: integer division by zero (divisor shape {_shape(b)})")
 
 
 class Neg(Function):
@@ -251,7 +306,7 @@ class Maximum(Function):
     """maximum(a, b), elementwise.  Shape: broadcast(a, b).
 
     The gradient goes to the larger input; on a tie it is split in half between both,
-    as PyTorch does.
+    and where either is NaN (the result is NaN) both get all of it, as in PyTorch.
     """
 
     @staticmethod
@@ -264,11 +319,12 @@ class Maximum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return _select_backward(ctx, grad, np.greater)
+        return _select_backward(ctx, grad, np.less)
 
 
 class Minimum(Function):
-    """minimum(a, b), elementwise; the gradient goes to the smaller input, halved on ties."""
+    """minimum(a, b), elementwise; the gradient goes to the smaller input, halved on ties
+    (to both in full where either is NaN, as in PyTorch)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -280,15 +336,22 @@ class Minimum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return _select_backward(ctx, grad, np.less)
+        return _select_backward(ctx, grad, np.greater)
 
 
-def _select_backward(ctx, grad, wins):
+def _select_backward(ctx, grad, loses):
+    """PyTorch's rule: each input gets grad, halved where a == b, and nothing where it
+    ``loses`` to the other (a < b for maximum). A NaN loses no comparison, so both get grad.
+    """
     a, b = ctx.a, ctx.b
-    share_a = np.where(wins(a, b), 1.0, np.where(a == b, 0.5, 0.0)).astype(grad.dtype)
     need_a, need_b = ctx.needs_input_grad
-    return (unbroadcast(grad * share_a, _shape(a)) if need_a else None,
-            unbroadcast(grad * (1 - share_a), _shape(b)) if need_b else None)
+    tie = a == b
+
+    def share(mine, other):
+        return np.where(tie, 0.5, np.where(loses(mine, other), 0.0, 1.0)).astype(grad.dtype)
+
+    return (unbroadcast(grad * share(a, b), _shape(a)) if need_a else None,
+            unbroadcast(grad * share(b, a), _shape(b)) if need_b else None)
 
 
 class Where(Function):
@@ -369,6 +432,25 @@ def div(input, other) -> Tensor:
     return Div.apply(a, b)
 
 
+def floor_divide(input, other) -> Tensor:
+    """input // other: the quotient rounded towards minus infinity (zero gradient)."""
+    return FloorDivide.apply(*_no_bools("floor_divide", *binary_operands(
+        "floor_divide", input, other)))
+
+
+def remainder(input, other) -> Tensor:
+    """input % other: the remainder with the sign of ``other``, as Python's ``%``."""
+    return Remainder.apply(*_no_bools("remainder", *binary_operands("remainder", input, other)))
+
+
+def _no_bools(op: str, a, b) -> tuple:
+    """Division needs numbers: two bool operands are refused, as in PyTorch."""
+    kinds = [np.result_type(v.data if isinstance(v, Tensor) else v).kind for v in (a, b)]
+    if kinds == ["b", "b"]:
+        raise TypeError(f"{op}: not defined for bool tensors; convert one to int or float")
+    return a, b
+
+
 def neg(input) -> Tensor:
     """-input."""
     return Neg.apply(as_tensor(input, "neg"))
@@ -422,13 +504,17 @@ clip = clamp
 
 
 def maximum(input, other) -> Tensor:
-    """Elementwise maximum of two tensors (ties split the gradient in half)."""
-    return Maximum.apply(as_tensor(input, "maximum"), as_tensor(other, "maximum", "other"))
+    """Elementwise maximum of two tensors (ties split the gradient in half), with the
+    type promotion of the arithmetic ops."""
+    return Maximum.apply(*binary_operands(
+        "maximum", as_tensor(input, "maximum"), as_tensor(other, "maximum", "other")))
 
 
 def minimum(input, other) -> Tensor:
-    """Elementwise minimum of two tensors (ties split the gradient in half)."""
-    return Minimum.apply(as_tensor(input, "minimum"), as_tensor(other, "minimum", "other"))
+    """Elementwise minimum of two tensors (ties split the gradient in half), with the
+    type promotion of the arithmetic ops."""
+    return Minimum.apply(*binary_operands(
+        "minimum", as_tensor(input, "minimum"), as_tensor(other, "minimum", "other")))
 
 
 def where(condition, input, other) -> Tensor:

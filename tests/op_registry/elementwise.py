@@ -44,6 +44,32 @@ def _pow(rng):
     ]
 
 
+def _division(rng):
+    """(a, b) with a / b kept 0.2 away from every integer (the jumps of floor and %), and b
+    away from zero; a takes the broadcast shape, b the smaller one."""
+    def pair(a_shape, b_shape):
+        b = _positive(rng, b_shape) * rng.choice([-1.0, 1.0], b_shape)
+        q = rng.integers(-3, 4, a_shape) + rng.uniform(0.2, 0.8, a_shape)
+        return q * b, b
+
+    a, b = pair((3, 4), (3, 4))
+    a2, b2 = pair((2, 3, 4), (4,))
+    a3, b3 = pair((4, 3), ())
+    a4 = (rng.integers(-3, 4, (2, 3)) + rng.uniform(0.2, 0.8, (2, 3))) * 1.5
+    return [
+        Sample((Diff(a), Diff(b)), desc="same"),
+        Sample((Diff(a2), Diff(b2)), desc="broadcast"),
+        Sample((Diff(np.ascontiguousarray(a3.T).T), Diff(b3)), desc="noncontig-0d"),
+        Sample((Diff(a4), 1.5), desc="scalar"),
+    ]
+
+
+def _floor_divide_torch(a, b):
+    # floor_divide has no autograd formula in PyTorch; div with floor rounding is the same
+    # function with the zero gradient glassnet gives
+    return torch.div(a, b, rounding_mode="floor")
+
+
 def _unary(rng, low=None, high=None):
     def draw(shape):
         return rng.standard_normal(shape) if low is None else rng.uniform(low, high, shape)
@@ -119,6 +145,8 @@ OPS = [
     OpInfo("sub", _binary, torch.sub),
     OpInfo("mul", _binary, torch.mul),
     OpInfo("div", _div, torch.div),
+    OpInfo("floor_divide", _division, _floor_divide_torch),
+    OpInfo("remainder", _division, torch.remainder),
     OpInfo("neg", _unary, torch.neg),
     OpInfo("pow", _pow, torch.pow),
     OpInfo("square", _unary, torch.square),

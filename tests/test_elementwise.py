@@ -1,0 +1,101 @@
+"""Elementwise ops beyond what the registry's smooth samples reach: floor division and
+remainder on integers and at zero, and maximum/minimum with NaN and mixed dtypes, each
+against PyTorch."""
+
+import numpy as np
+import pytest
+import torch
+
+import glassnet as gn
+import glassnet.functional as F
+
+
+@pytest.mark.parametrize("a, b", [([5, -5, 7, -7], [2, 2, -3, -3]),
+                                  ([5.0, -5.0, 7.5, -0.5], [2.0, 2.0, -2.0, 0.25])])
+def test_floor_division_and_remainder_follow_python_signs_like_torch(a, b):
+    ga, gb, ta, tb = gn.tensor(a), gn.tensor(b), torch.tensor(a), torch.tensor(b)
+    for ours, theirs in ((ga // gb, ta // tb), (ga % gb, ta % tb),
+                         (ga // 2, ta // 2), (ga % 3, ta % 3),
+                         (7 // gb, 7 // tb), (7 % gb, 7 % tb)):
+        assert ours.tolist() == theirs.tolist()
+        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+
+
+def test_mixed_int_and_float_division_promotes_like_torch():
+    for ours, theirs in ((gn.tensor([5, 6]) // 2.5, torch.tensor([5, 6]) // 2.5),
+                         (gn.tensor([5, 6]) % gn.tensor([2.5]), torch.tensor([5, 6]) %
+                          torch.tensor([2.5]))):
+        assert ours.dtype == gn.float32 and theirs.dtype == torch.float32
+        assert ours.tolist() == theirs.tolist()
+
+
+def test_float_division_by_zero_gives_inf_and_nan_like_torch():
+    ours = (gn.tensor([5.0, -5.0]) // 0.0).tolist(), (gn.tensor([5.0]) % 0.0).tolist()
+    theirs = (torch.tensor([5.0, -5.0]) // 0.0).tolist(), (torch.tensor([5.0]) % 0.0).tolist()
+    assert ours[0] == theirs[0] == [np.inf, -np.inf]
+    assert np.isnan(ours[1][0]) and np.isnan(theirs[1][0])
+
+
+@pytest.mark.parametrize("op", ["//", "%"])
+def test_integer_division_by_zero_is_refused(op):
+    operands = {"x": gn.tensor([5, 6]), "y": gn.tensor([1, 0])}
+    with pytest.raises(ZeroDivisionError, match="integer division by zero"):
+        eval(f"x {op} y", {}, operands)
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):  # PyTorch refuses too
+        eval(f"torch.tensor([5, 6]) {op} torch.tensor([1, 0])")
+
+
+def test_bool_division_is_refused():
+    with pytest.raises(TypeError, match="floor_divide: not defined for bool"):
+        gn.tensor([True]) // gn.tensor([True])
+
+
+def test_in_place_floor_division_and_remainder_keep_the_dtype_or_refuse():
+    x = gn.tensor([7, -7])
+    x //= 2
+    assert x.tolist() == [3, -4] and x.dtype == gn.int64
+    x %= 3
+    assert x.tolist() == [0, 2]
+    with pytest.raises(RuntimeError, match=r"//=: result type float32 can't be cast"):
+        x //= 2.5
+    assert x.tolist() == [0, 2]
+
+
+def test_remainder_gradients_match_torch_and_floor_division_gives_zeros():
+    a_np, b_np = np.array([5.3, -5.3, 7.7]), np.array([2.0, 2.0, -2.5])
+    a, b = gn.tensor(a_np, requires_grad=True), gn.tensor(b_np, requires_grad=True)
+    ta, tb = torch.tensor(a_np, requires_grad=True), torch.tensor(b_np, requires_grad=True)
+    ((a % b) * gn.tensor([1.0, 2.0, 3.0])).sum().backward()
+    ((ta % tb) * torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, ta.grad.numpy())
+    np.testing.assert_array_equal(b.grad.data, tb.grad.numpy())  # -floor(a / b)
+    a.grad = b.grad = None
+    (a // b).sum().backward()
+    assert a.grad.tolist() == [0.0, 0.0, 0.0] and b.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_and_minimum_pass_the_gradient_to_both_where_one_is_nan(name):
+    a_np = np.array([1.0, np.nan, 2.0, 3.0, np.nan])
+    b_np = np.array([1.0, 1.0, np.nan, 5.0, np.nan])
+    a, b = gn.tensor(a_np, requires_grad=True), gn.tensor(b_np, requires_grad=True)
+    ta, tb = torch.tensor(a_np, requires_grad=True), torch.tensor(b_np, requires_grad=True)
+    out, t_out = getattr(F, name)(a, b), getattr(torch, name)(ta, tb)
+    np.testing.assert_array_equal(out.data, t_out.detach().numpy())
+    out.sum().backward()
+    t_out.sum().backward()
+    np.testing.assert_array_equal(a.grad.data, ta.grad.numpy())
+    np.testing.assert_array_equal(b.grad.data, tb.grad.numpy())
+    assert a.grad.data[1] == b.grad.data[1] == 1.0  # NaN against 1: both get it all
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_and_minimum_promote_dtypes_like_torch(name):
+    cases = [(np.array([1, 2]), np.array([1.5, 0.5], dtype=np.float32)),
+             (np.array([1.0, 2.0], dtype=np.float32), np.array(1.5)),  # 0-d float64
+             (np.array([True, False]), np.array([3, -1]))]
+    for x, y in cases:
+        ours = getattr(F, name)(gn.tensor(x), gn.tensor(y))
+        theirs = getattr(torch, name)(torch.from_numpy(x), torch.from_numpy(y))
+        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), (x.dtype, y.dtype)
+        assert ours.tolist() == theirs.tolist()
