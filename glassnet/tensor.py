@@ -336,6 +336,9 @@ class Tensor:
     def __getitem__(self, index):
         return F.index(self, index)
 
+    def __setitem__(self, index, value) -> None:
+        shape_ops.setitem(self, index, value)
+
     # Comparisons give bool tensors and carry no gradient, as in PyTorch.
     def __eq__(self, other):  # type: ignore[override]
         return _compare(np.equal, self, other)
@@ -508,5 +511,6 @@ def _add_methods() -> None:
 
 from glassnet import functional as F  # noqa: E402  (ops import Tensor from this module)
 from glassnet.autograd import engine  # noqa: E402
+from glassnet.ops import shape as shape_ops  # noqa: E402
 
 _add_methods()

@@ -180,10 +180,16 @@ def test_changing_a_saved_tensor_in_place_makes_backward_refuse():
         loss.backward()
     x = gn.tensor([1.0, 2.0], requires_grad=True)
     y = x.exp()
-    z = y * 1.0
+    z = y * x  # mul keeps y for x's gradient
     with gn.no_grad():
         y.zero_()
     with pytest.raises(RuntimeError, match=r"its input 0 \(shape \(2,\)\) of node <MulBackward>"):
+        z.sum().backward()
+    y = x.exp()
+    z = y * 1.0  # mul keeps nothing of y now, but exp kept its output: exp refuses
+    with gn.no_grad():
+        y.zero_()
+    with pytest.raises(RuntimeError, match="its output of node <ExpBackward>"):
         z.sum().backward()
     y = x.exp()  # Exp saved its output: changing that output is caught too
     with gn.no_grad():

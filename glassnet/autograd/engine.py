@@ -13,6 +13,13 @@ import numpy as np
 from glassnet.autograd import versions
 
 
+def _inputs(fn) -> tuple:
+    """fn's inputs as they were when fn ran: a tensor rebased since by an in-place write
+    recorded in the graph is replaced by the stand-in for its earlier history (only needed
+    once some tensor was rebased: the callers check ``versions.rebased`` first)."""
+    return tuple(versions.as_of(p, fn, i) for i, p in enumerate(fn.parents))
+
+
 def topological_order(root) -> list:
     """Tensors reachable from ``root`` through requires-grad edges, inputs before outputs."""
     order, visited = [], set()
@@ -28,7 +35,8 @@ def topological_order(root) -> list:
         stack.append((tensor, True))
         fn = tensor.grad_fn
         if fn is not None:
-            for parent, needed in zip(fn.parents, fn.needs_input_grad):
+            parents = _inputs(fn) if versions.rebased else fn.parents
+            for parent, needed in zip(parents, fn.needs_input_grad):
                 if needed and id(parent) not in visited:
                     stack.append((parent, False))
     return order
@@ -64,7 +72,8 @@ def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
         input_grads = type(fn).backward(fn, grad)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
-        for parent, needed, parent_grad in zip(fn.parents, fn.needs_input_grad, input_grads):
+        parents = _inputs(fn) if versions.rebased else fn.parents
+        for parent, needed, parent_grad in zip(parents, fn.needs_input_grad, input_grads):
             if not needed or parent_grad is None:
                 continue
             key = id(parent)

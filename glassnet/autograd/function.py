@@ -65,6 +65,8 @@ class Function:
             # The write count now: if anything is changed in place before backward, the
             # engine checks that none of the arrays this node saved was (versions.py).
             ctx.writes = versions.writes
+            if versions.rebased:  # some tensor was rebased by an in-place write: see as_of
+                ctx.histories = versions.histories(inputs)
             return Tensor._make(out, True, ctx)
         return Tensor._make(out, False, None)
 

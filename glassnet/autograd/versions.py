@@ -14,6 +14,14 @@ Before running a node's backward the engine compares the write count of the forw
 all and costs nothing. Otherwise ``check_saved`` looks for a storage stamped later than the
 node ran whose memory overlaps one of the node's saved arrays. So a node that saved nothing of
 a changed input (``w + c`` keeps neither ``w`` nor ``c``) still runs, as in PyTorch.
+
+An in-place write that is itself recorded in the graph (``x[i] = v`` with ``v`` requiring
+grad) gives ``x`` a new history: ``x.grad_fn`` becomes the write's node, whose input is a
+stand-in Tensor carrying the history ``x`` had before. A node that used ``x`` before the
+write must send its gradient to that earlier history, not through the write: ``rebase``
+keeps each rebased tensor's past histories, ``Function.apply`` records (only once any tensor
+was rebased) how many rebases each input had seen, and the engine routes each edge with
+``as_of``.
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ writes = 0
 _stamps: dict[int, list] = {}
 
 # What apply and the engine keep on every node: not values saved for backward.
-_BOOKKEEPING = frozenset(("parents", "needs_input_grad", "writes"))
+_BOOKKEEPING = frozenset(("parents", "needs_input_grad", "writes", "histories"))
 
 
 def storage_root(array: np.ndarray) -> np.ndarray:
@@ -51,9 +59,9 @@ def note_write(array: np.ndarray) -> None:
         entry[0] = writes
         return
 
-    def forget(ref, key=key):
-        if _stamps.get(key, (None, None))[1] is ref:
-            del _stamps[key]
+    def forget(ref, key=key, table=_stamps):  # the table bound: it outlives module teardown
+        if table.get(key, (None, None))[1] is ref:
+            del table[key]
 
     _stamps[key] = [writes, weakref.ref(root, forget)]
 
@@ -96,3 +104,42 @@ def _describe(saved: np.ndarray, name: str, output, fn) -> str:
         if isinstance(data, np.ndarray) and np.may_share_memory(saved, data):
             return f"its input {i} (shape {data.shape})"
     return f"a value it saved (ctx.{name}, shape {saved.shape})"
+
+
+# --------------------------------------------------------------------- rebased histories
+# id(tensor) -> [weakref to the tensor, [its history before rebase 1, before rebase 2, ...]]
+rebased: dict[int, list] = {}
+
+
+def rebase(tensor, stand_in) -> None:
+    """Record that ``tensor``'s history so far now lives on ``stand_in`` (a Tensor with the
+    same data and the old ``grad_fn``); the caller then gives ``tensor`` its new grad_fn."""
+    key = id(tensor)
+    entry = rebased.get(key)
+    if entry is None or entry[0]() is not tensor:
+        def forget(ref, key=key, table=rebased):
+            if table.get(key, (None,))[0] is ref:
+                del table[key]
+
+        entry = rebased[key] = [weakref.ref(tensor, forget), []]
+    entry[1].append(stand_in)
+
+
+def histories(inputs) -> tuple:
+    """For ``Function.apply``: how many times each input had been rebased when it was used."""
+    counts = []
+    for t in inputs:
+        entry = rebased.get(id(t))
+        counts.append(len(entry[1]) if entry is not None and entry[0]() is t else 0)
+    return tuple(counts)
+
+
+def as_of(parent, fn, i: int):
+    """Input ``i`` of ``fn`` as it was when ``fn`` ran: ``parent`` itself, or the stand-in for
+    the history it had then if it was rebased since."""
+    entry = rebased.get(id(parent))
+    if entry is None or entry[0]() is not parent:
+        return parent
+    seen = fn.histories[i] if hasattr(fn, "histories") else 0
+    past = entry[1]
+    return parent if seen == len(past) else past[seen]

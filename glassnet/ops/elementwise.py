@@ -68,22 +68,27 @@ class Sub(Function):
 
 
 class Mul(Function):
-    """a * b.  d/da = b, d/db = a.  Shape: broadcast(a, b)."""
+    """a * b.  d/da = b, d/db = a.  Shape: broadcast(a, b).
+
+    Each factor is kept only if the other's gradient needs it (so ``x * 2`` keeps nothing
+    of x, and a later in-place change of x does not make this node stale, as in PyTorch).
+    """
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a, ctx.b = a, b
+        need_a, need_b = ctx.needs_input_grad
+        ctx.a_shape, ctx.b_shape = _shape(a), _shape(b)
+        ctx.a, ctx.b = (a if need_b else None), (b if need_a else None)
         try:
             return np.multiply(a, b)
         except ValueError:
-            raise broadcast_error("mul", _shape(a), _shape(b)) from None
+            raise broadcast_error("mul", ctx.a_shape, ctx.b_shape) from None
 
     @staticmethod
     def backward(ctx, grad):
         need_a, need_b = ctx.needs_input_grad
-        a, b = ctx.a, ctx.b
-        return (unbroadcast(grad * b, _shape(a)) if need_a else None,
-                unbroadcast(grad * a, _shape(b)) if need_b else None)
+        return (unbroadcast(grad * ctx.b, ctx.a_shape) if need_a else None,
+                unbroadcast(grad * ctx.a, ctx.b_shape) if need_b else None)
 
 
 class Div(Function):

@@ -1,5 +1,6 @@
 """Shape and indexing ops: reshape/view, transpose/permute, squeeze/unsqueeze, expand,
-indexing (``tensor[...]``), gather, cat/stack, split/chunk/narrow, and pad.
+indexing (``tensor[...]``) and indexed assignment (``tensor[...] = value``, ``index_put``),
+gather, cat/stack, split/chunk/narrow, and pad.
 
 None of these ops computes anything: each moves values around. So every backward sends
 each element of the output gradient back to the input position it was read from, and
@@ -15,13 +16,16 @@ import re
 
 import numpy as np
 
+from glassnet.autograd import grad_mode, versions
 from glassnet.autograd.function import Function
 from glassnet.ops._util import as_tensor, normalize_dim, normalize_dims, unbroadcast
+from glassnet.ops.elementwise import cast
 from glassnet.tensor import Tensor
 
 __all__ = [
     "reshape", "view", "view_as", "reshape_as", "flatten", "squeeze", "unsqueeze",
-    "transpose", "permute", "expand", "expand_as", "index", "gather", "cat", "stack",
+    "transpose", "permute", "expand", "expand_as", "index", "index_put", "gather", "cat",
+    "stack",
     "split", "chunk", "narrow", "pad",
 ]
 
@@ -124,9 +128,7 @@ class Index(Function):
         try:
             return x[index]  # a view for basic indices
         except IndexError as e:
-            reason = re.sub(r"axis (\d)", r"dimension \1", str(e))  # PyTorch's word
-            raise IndexError(f"index: {reason} (input shape {x.shape}, "
-                             f"index {_describe(index)})") from None
+            raise _index_error("index", e, x.shape, index) from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -136,6 +138,43 @@ class Index(Function):
         else:
             out[ctx.index] = grad
         return out
+
+
+class IndexPut(Function):
+    """out = x with out[index] = value (value broadcast to the indexed shape, cast to x's
+    dtype); in place on x itself when ``inplace`` (``x[index] = value``).
+
+    d/dx: grad with zeros where index wrote (those elements no longer depend on x).
+    d/dvalue: grad[index], summed back to value's shape; a repeated integer index passes
+    each of its positions' gradient to the value it read, as PyTorch's index_put does.
+    Shape: x's.
+    """
+
+    @staticmethod
+    def forward(ctx, x, value, index, inplace=False):
+        ctx.index, ctx.value_shape = index, np.shape(value)
+        ctx.value_dtype = getattr(value, "dtype", None)
+        out = x if inplace else x.copy()
+        out[index] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_x, need_value = ctx.needs_input_grad
+        grad_x = grad_value = None
+        if need_x:
+            grad_x = grad.copy()
+            grad_x[ctx.index] = 0
+        if need_value:
+            grad_value = unbroadcast(grad[ctx.index], ctx.value_shape)
+            grad_value = grad_value.astype(ctx.value_dtype, copy=False)
+        return grad_x, grad_value
+
+
+def _index_error(op: str, error: IndexError, shape: tuple, index: tuple) -> IndexError:
+    """NumPy's index error in PyTorch's words, with the op, the shape and the index."""
+    reason = re.sub(r"axis (\d)", r"dimension \1", str(error))
+    return IndexError(f"{op}: {reason} (input shape {shape}, index {_describe(index)})")
 
 
 def _describe(index: tuple) -> str:
@@ -162,6 +201,16 @@ def _numpy_index(index) -> tuple[tuple, bool]:
     advanced index). Only an integer array of two or more elements can select the same
     element twice; then backward must sum with ``np.add.at``.
     """
+    if isinstance(index, list) and len(index) < 32 and any(
+            isinstance(item, (list, tuple, np.ndarray, Tensor, slice)) or item is None
+            or item is Ellipsis for item in index):
+        # PyTorch 2.13 reads such a list as a tuple of indices (deprecated; NumPy and later
+        # PyTorch read it as one array index): the two give different elements, so neither
+        # is guessed.
+        raise IndexError(
+            "index: a list holding lists, tensors, slices, None or ... is ambiguous "
+            "(PyTorch 2.13 reads x[[a, b]] as x[a, b], NumPy as one array index); write "
+            "x[tuple(seq)] for the first or x[tensor(seq)] for the second")
     if not isinstance(index, tuple):
         index = (index,)
     items, accumulate = [], False
@@ -475,6 +524,81 @@ def index(input: Tensor, index) -> Tensor:
     x = as_tensor(input, "index")
     idx, accumulate = _numpy_index(index)
     return Index.apply(x, index=idx, accumulate=accumulate)
+
+
+def index_put(input: Tensor, index, value) -> Tensor:
+    """A copy of ``input`` with ``[index] = value``: the out-of-place form of
+    ``input[index] = value`` (any index ``input[index]`` accepts; value a tensor or a number
+    that broadcasts to the indexed shape, cast to input's dtype). Gradients flow to both.
+    """
+    x = as_tensor(input, "index_put")
+    idx, value = _put_operands("index_put", x, index, value)
+    return IndexPut.apply(x, value, index=idx)
+
+
+def setitem(input: Tensor, index, value) -> None:
+    """``input[index] = value`` in place (``Tensor.__setitem__``), as in PyTorch.
+
+    Without grad mode, or when neither ``input`` nor ``value`` requires grad, it is a plain
+    in-place write. Otherwise it is recorded in the graph: ``input`` gets a new history whose
+    node is the write (see ``IndexPut``), and ops that used ``input`` before keep sending
+    their gradients to the history they saw (``autograd/versions.py``). Refused, as in
+    PyTorch, on a leaf that requires grad (use ``no_grad()``); also refused, where PyTorch
+    would rewrite the base tensor's history, on a view of another tensor's memory (write
+    through the base: ``base[i, j] = v``, not ``base[i][j] = v``).
+    """
+    idx, value = _put_operands("setitem", input, index, value)
+    value_needs = isinstance(value, Tensor) and value.requires_grad
+    recorded = grad_mode.is_grad_enabled() and (input.requires_grad or value_needs)
+    if not input.data.flags.writeable:
+        raise RuntimeError("setitem: this tensor is a read-only view (e.g. from expand); "
+                           "clone() it before changing it in place")
+    if recorded and input.requires_grad and input.grad_fn is None:
+        raise RuntimeError("setitem: a leaf tensor that requires grad is being changed in "
+                           "place; wrap the update in no_grad() (or build a new tensor with "
+                           "index_put)")
+    if recorded and input.data.base is not None:
+        raise RuntimeError(
+            f"setitem: this tensor (shape {input.shape}) is a view of another tensor's memory "
+            "(from slicing, reshape, ...), so a write recorded in the graph would change that "
+            "tensor behind its history; index the tensor it views instead (base[i, j] = v "
+            "rather than base[i][j] = v), or clone() this one first")
+    if not recorded:
+        input.data[idx] = value.data if isinstance(value, Tensor) else value
+    else:
+        stand_in = Tensor._make(input.data, input.requires_grad, input.grad_fn)
+        node = IndexPut.apply(stand_in, value, index=idx, inplace=True).grad_fn
+        versions.rebase(input, stand_in)
+        input.grad_fn, input.requires_grad = node, True
+    input._version += 1
+    versions.note_write(input.data)
+
+
+def _put_operands(op: str, x: Tensor, index, value) -> tuple:
+    """Checks shared by index_put and setitem, before anything is written: the index as
+    NumPy reads it and the value cast to x's dtype (a Tensor keeps its graph through the
+    cast), broadcastable to the indexed shape."""
+    idx, _ = _numpy_index(index)
+    try:
+        target = x.data[idx]  # only for its shape (and the index's own errors)
+    except IndexError as e:
+        raise _index_error(op, e, x.shape, idx) from None
+    if isinstance(value, Tensor):
+        if value.data.dtype != x.data.dtype:
+            value = cast(value, x.data.dtype)  # the gradient is cast back
+        shape = value.shape
+    else:
+        value = np.asarray(value).astype(x.data.dtype)
+        shape = value.shape
+    try:
+        fits = np.broadcast_shapes(shape, target.shape) == target.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{op}: a value of shape {shape} cannot be written into the indexed "
+                         f"shape {target.shape} (input shape {x.shape}, index "
+                         f"{_describe(idx)})")
+    return idx, value
 
 
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:

@@ -254,6 +254,28 @@ def _torch_index(x, idx):
     return x[idx]
 
 
+def _index_put(rng):
+    n = rng.standard_normal
+    x = n((4, 5, 3))
+    return [
+        Sample((Diff(x), 1, Diff(n((5, 3)))), desc="int"),
+        Sample((Diff(x), (slice(1, 3), 2), Diff(n((3,)))), desc="slice-int-broadcast"),
+        Sample((Diff(x), (slice(None, None, 2), slice(1, None, 3)), 0.5), desc="steps-number"),
+        Sample((Diff(x), _long([0, 2]), Diff(n((1, 5, 3)))), desc="array-broadcast"),
+        Sample((Diff(x), (slice(None), _long([4, 0, 1]), _long([1, 1, 2])), Diff(n((4, 3)))),
+               desc="arrays-adjacent"),
+        Sample((Diff(x), Const(x[..., 0] > 0), Diff(n(()))), desc="bool-mask-0d-value"),
+        Sample((Diff(n((5, 4)).T), (slice(1, 3), _long([0, 4])), Diff(n((2, 2)))),
+               desc="noncontig"),
+    ]
+
+
+def _torch_index_put(x, idx, value):
+    out = x.clone()
+    out[idx] = value
+    return out
+
+
 OPS = [
     OpInfo("reshape", _reshape, lambda x, *s: x.reshape(*s)),
     OpInfo("view", _view, lambda x, *s: x.view(*s)),
@@ -267,6 +289,7 @@ OPS = [
     OpInfo("expand", _expand, lambda x, *s: x.expand(*s)),
     OpInfo("expand_as", _expand_as, torch.Tensor.expand_as),
     OpInfo("index", _index, _torch_index),
+    OpInfo("index_put", _index_put, _torch_index_put),
     OpInfo("gather", _gather, torch.gather),
     OpInfo("cat", _cat, torch.cat),
     OpInfo("stack", _stack, torch.stack),

@@ -1,0 +1,185 @@
+"""``tensor[index] = value`` (and the out-of-place ``index_put``) with PyTorch's semantics:
+plain writes on data, writes recorded in the graph when a side requires grad, and the
+refusals where PyTorch refuses; each case compared with PyTorch."""
+
+import numpy as np
+import pytest
+import torch
+
+import glassnet as gn
+import glassnet.functional as F
+
+
+def twins(array):
+    array = np.asarray(array, dtype=np.float32)
+    return gn.tensor(array), torch.tensor(array)
+
+
+@pytest.mark.parametrize("index", [
+    1, (slice(None), 2), (1, slice(0, 2)), [0, 2], ([0, 0, 1], [1, 1, 3]),
+    (Ellipsis, -1), (slice(None, None, 2), 0)], ids=str)
+def test_plain_writes_match_torch_for_every_kind_of_index(index):
+    ours, theirs = twins(np.arange(12.0).reshape(3, 4))
+    ours[index] = 7.5
+    theirs[index] = 7.5
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+def test_bool_mask_and_tensor_values_broadcast_like_torch():
+    ours, theirs = twins(np.arange(12.0).reshape(3, 4))
+    ours[ours > 5] = 0.0
+    theirs[theirs > 5] = 0.0
+    ours[:, 1] = gn.tensor([9.0, 8.0, 7.0])
+    theirs[:, 1] = torch.tensor([9.0, 8.0, 7.0])
+    ours[0] = gn.tensor([1.0, 2.0, 3.0, 4.0], dtype=gn.float64)  # cast to float32
+    theirs[0] = torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=torch.float64)
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    assert ours.dtype == gn.float32
+
+
+def test_integer_tensors_take_float_values_truncated_as_torch_does():
+    ours, theirs = gn.tensor([1, 2, 3]), torch.tensor([1, 2, 3])
+    ours[0] = 2.7
+    theirs[0] = 2.7
+    assert ours.tolist() == theirs.tolist() == [2, 2, 3]
+
+
+def test_a_buffer_filled_with_results_that_require_grad_backpropagates_like_torch():
+    h_np = np.array([1.0, 2.0, 3.0])
+    grads = []
+    for lib in (gn, torch):
+        h = lib.tensor(h_np, requires_grad=True)
+        out = lib.zeros(2, 3, dtype=lib.float64)
+        out[0] = h * 2
+        out[1] = h ** 2
+        assert out.requires_grad
+        (out * lib.tensor([[1.0], [3.0]], dtype=lib.float64)).sum().backward()
+        grads.append(np.asarray(h.grad.tolist()))
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
+def recurrence(lib, x_np, clone: bool):
+    """h[t] = tanh(w * h[t-1] + x[t]) written into one buffer, step by step."""
+    w = lib.tensor(0.7, dtype=lib.float64, requires_grad=True)
+    x = lib.tensor(x_np, requires_grad=True)
+    h = lib.zeros(5, 3, dtype=lib.float64)
+    h[0] = x[0].tanh()
+    for t in range(1, 5):
+        previous = h[t - 1].clone() if clone else h[t - 1]
+        h[t] = (w * previous + x[t]).tanh()
+    (h * h).sum().backward()
+    return np.asarray(h.tolist()), float(w.grad), np.asarray(x.grad.tolist())
+
+
+def test_a_recurrence_written_into_a_buffer_step_by_step_matches_torch():
+    x_np = np.random.default_rng(0).standard_normal((5, 3))
+    ours, theirs = recurrence(gn, x_np, clone=True), recurrence(torch, x_np, clone=True)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    # Without the clone, w * h[t-1] keeps a view of the buffer that the next step changes:
+    # both refuse rather than backpropagate through the changed values.
+    for lib in (gn, torch):
+        with pytest.raises(RuntimeError, match="modified by an in"):
+            recurrence(lib, x_np, clone=False)
+
+
+def test_ops_that_used_a_tensor_before_a_recorded_write_keep_its_old_history():
+    # z used x before x[0] = v: its gradient must reach w, not v (torch agrees)
+    grads = []
+    for lib in (gn, torch):
+        w = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        v = lib.tensor(5.0, dtype=lib.float64, requires_grad=True)
+        x = w * 1.0
+        z = x + 0.0  # add saves nothing of x: only the routing can go wrong
+        x[0] = v
+        x2 = x * 1.0
+        x[1] = v * 2  # a second write: z and x2 each see their own earlier history
+        (z.sum() + 10 * x2.sum() + 100 * x.sum()).backward()
+        grads.append((np.asarray(w.grad.tolist()), float(v.grad)))
+    np.testing.assert_array_equal(grads[0][0], grads[1][0])
+    assert grads[0][1] == grads[1][1]
+
+
+def test_repeated_integer_indices_give_each_value_its_gradient_like_torch():
+    results = []
+    for lib in (gn, torch):
+        v = lib.tensor([5.0, 6.0], requires_grad=True)
+        z = lib.zeros(4)
+        z[[1, 1]] = v
+        z.sum().backward()
+        results.append((z.tolist(), v.grad.tolist()))
+    assert results[0] == results[1]
+
+
+def test_a_value_of_another_dtype_gets_its_gradient_in_its_own_dtype():
+    v = gn.tensor(2.5, dtype=gn.float64, requires_grad=True)
+    x = gn.ones(3)
+    x[0:2] = v
+    x.sum().backward()
+    assert v.grad.dtype == gn.float64 and v.grad.item() == 2.0
+
+
+def test_writing_a_value_a_node_saved_makes_backward_refuse_like_torch():
+    for lib in (gn, torch):
+        h = lib.tensor([1.0, 2.0], requires_grad=True)
+        e = h.exp()  # exp saves its output
+        e[0] = 0.0
+        with pytest.raises(RuntimeError, match="modified by an in"):
+            e.sum().backward()
+
+
+def test_a_leaf_that_requires_grad_is_refused_unless_under_no_grad():
+    h = gn.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="setitem: a leaf tensor that requires grad"):
+        h[0] = 5.0
+    assert h.tolist() == [1.0, 2.0]
+    with gn.no_grad():
+        h[0] = 5.0
+    assert h.tolist() == [5.0, 2.0] and h.is_leaf and h.grad_fn is None
+
+
+def test_a_view_in_the_graph_is_refused_and_the_base_can_be_written_instead():
+    v = gn.tensor(3.0, requires_grad=True)
+    buf = gn.zeros(2, 3)
+    row = buf[0]
+    with pytest.raises(RuntimeError, match=r"setitem: this tensor \(shape \(3,\)\) is a view"):
+        row[1] = v
+    assert buf.tolist() == [[0.0] * 3] * 2
+    buf[0, 1] = v
+    buf.sum().backward()
+    assert v.grad.item() == 1.0
+
+
+def test_bad_values_and_indices_are_refused_before_anything_is_written():
+    x = gn.zeros(3)
+    with pytest.raises(ValueError, match=r"setitem: a value of shape \(3,\) cannot be written "
+                                         r"into the indexed shape \(2,\)"):
+        x[0:2] = gn.ones(3)
+    with pytest.raises(IndexError, match=r"setitem: index 5 is out of bounds for dimension 0 "
+                                         r"with size 3 \(input shape \(3,\)"):
+        x[5] = 1.0
+    with pytest.raises(RuntimeError, match="read-only view"):
+        gn.zeros(1).expand(3)[0] = 1.0
+    assert x.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_index_put_is_out_of_place_and_differentiable_in_both_inputs():
+    x = gn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    v = gn.tensor([7.0, 8.0], requires_grad=True)
+    y = F.index_put(x, [2, 0], v)
+    assert y.tolist() == [8.0, 2.0, 7.0] and x.tolist() == [1.0, 2.0, 3.0]
+    (y * gn.tensor([1.0, 10.0, 100.0])).sum().backward()
+    assert x.grad.tolist() == [0.0, 10.0, 0.0] and v.grad.tolist() == [100.0, 1.0]
+
+
+@pytest.mark.parametrize("index", [[[0, 1], [1, 1]], [0, slice(None)], [gn.tensor([0, 2]), [1, 3]],
+                                   [None, 0]], ids=["nested", "slice", "tensor", "none"])
+def test_an_ambiguous_list_index_is_refused_for_reading_and_writing(index):
+    # PyTorch 2.13 reads these as tuples (with a deprecation warning), NumPy as arrays
+    x = gn.arange(12.0).reshape(3, 4)
+    with pytest.raises(IndexError, match=r"x\[tuple\(seq\)\] for the first"):
+        x[index]
+    with pytest.raises(IndexError, match="ambiguous"):
+        x[index] = 0.0
+    assert x[tuple(index)].shape == torch.arange(12.0).reshape(3, 4)[
+        tuple(torch.as_tensor(i.data) if isinstance(i, gn.Tensor) else i for i in index)].shape
