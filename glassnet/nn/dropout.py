@@ -10,19 +10,22 @@ from glassnet.tensor import Tensor
 class Dropout(Module):
     """Inverted dropout: while training, each element is zeroed with probability ``p`` and
     the survivors are scaled by 1 / (1 - p), so evaluation needs no rescaling. In eval mode it
-    is the identity. Masks come from glassnet's seeded generator.
+    is the identity. Masks come from glassnet's seeded generator. ``inplace=True`` writes
+    into the input; backward then refuses, here as in PyTorch, when the op before saved its
+    output for its own gradient (ReLU and Tanh do; Linear does not).
 
     Shape: input (*), output (*).
     """
 
-    def __init__(self, p: float = 0.5):
+    def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: probability p must be between 0 and 1, got {p}")
         self.p = p
+        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.dropout(input, self.p, self.training)
+        return F.dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"

@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 
 from glassnet import backend
+from glassnet.autograd import grad_mode, versions
 from glassnet.tensor import Tensor
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -197,3 +198,40 @@ def check_same_shape(op: str, input: Tensor, target: Tensor) -> None:
         raise ValueError(
             f"{op}: input shape {input.shape} and target shape {target.shape} must match"
         )
+
+
+def in_place(op: str, cls, tensor: Tensor, *inputs, **params) -> Tensor:
+    """Run the op ``cls`` with its forward writing into ``tensor.data`` (``x[i] = v``,
+    ``dropout(x, inplace=True)``), as PyTorch's in-place ops do; returns ``tensor``.
+
+    ``cls.forward`` takes ``inplace=True`` and returns the array it wrote. When grad mode is
+    on and ``tensor`` or an input requires grad, the write is a node of the graph: ``tensor``
+    gets a new history whose input is a stand-in for the one it had, and ops that used
+    ``tensor`` before keep theirs (``versions.rebase``). Refused, as in PyTorch, on a leaf
+    that requires grad and on a read-only view; also on a view of another tensor's memory
+    when recorded, where PyTorch would rewrite the base tensor's history.
+    """
+    recorded = grad_mode.is_grad_enabled() and (tensor.requires_grad or any(
+        isinstance(t, Tensor) and t.requires_grad for t in inputs))
+    if not tensor.data.flags.writeable:
+        raise RuntimeError(f"{op}: this tensor is a read-only view (e.g. from expand); clone() "
+                           "it before changing it in place")
+    if recorded and tensor.requires_grad and tensor.grad_fn is None:
+        raise RuntimeError(f"{op}: a leaf tensor that requires grad is being changed in place; "
+                           "wrap the update in no_grad(), or use the out-of-place form")
+    if recorded and tensor.data.base is not None:
+        raise RuntimeError(
+            f"{op}: this tensor (shape {tensor.shape}) is a view of another tensor's memory "
+            "(from slicing, reshape, ...), so an in-place change recorded in the graph would "
+            "change that tensor behind its history; change the tensor it views instead "
+            "(base[i, j] = v rather than base[i][j] = v), or clone() this one first")
+    if recorded:
+        stand_in = Tensor._make(tensor.data, tensor.requires_grad, tensor.grad_fn)
+        node = cls.apply(stand_in, *inputs, inplace=True, **params).grad_fn
+        versions.rebase(tensor, stand_in)
+        tensor.grad_fn, tensor.requires_grad = node, True
+    else:
+        cls.apply(tensor, *inputs, inplace=True, **params)
+    tensor._version += 1
+    versions.note_write(tensor.data)
+    return tensor

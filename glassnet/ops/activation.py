@@ -15,7 +15,14 @@ import numpy as np
 
 from glassnet import random
 from glassnet.autograd.function import Function
-from glassnet.ops._util import as_tensor, float_input, normalize_dim, shared_zeros, unbroadcast
+from glassnet.ops._util import (
+    as_tensor,
+    float_input,
+    in_place,
+    normalize_dim,
+    shared_zeros,
+    unbroadcast,
+)
 from glassnet.tensor import Tensor
 
 __all__ = [
@@ -303,18 +310,19 @@ class Dropout(Function):
 
     d/dx = mask, the same zeros and 1 / (1 - p) scales as the forward pass.
     The mask is drawn from ``glassnet.random.default_generator()`` (seeded by
-    ``glassnet.manual_seed``).  Shape: input (*), output (*).
+    ``glassnet.manual_seed``). With ``inplace`` the product is written into x.
+    Shape: input (*), output (*).
     """
 
     @staticmethod
-    def forward(ctx, x, p=0.5):
+    def forward(ctx, x, p=0.5, inplace=False):
         if p == 1:
             ctx.mask = np.zeros(x.shape, x.dtype)
         else:
             draw_dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.float64
             uniform = random.default_generator().random(x.shape, dtype=draw_dtype)
             ctx.mask = (uniform >= p) * x.dtype.type(1 / (1 - p))
-        return x * ctx.mask
+        return np.multiply(x, ctx.mask, out=x if inplace else None)
 
     @staticmethod
     def backward(ctx, grad):
@@ -437,9 +445,10 @@ def log_softmax(input, dim: int | None = None, dtype=None) -> Tensor:
     return LogSoftmax.apply(x, dim=axis)
 
 
-def dropout(input, p: float = 0.5, training: bool = True) -> Tensor:
+def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1 / (1 - p) when
-    ``training``; return ``input`` unchanged otherwise."""
+    ``training``; return ``input`` unchanged otherwise. ``inplace`` writes the result into
+    ``input`` (a float tensor) and returns it, as PyTorch's ``dropout(..., inplace=True)``."""
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
         raise ValueError(
             f"dropout: argument 'p' (the probability of zeroing an element) must be between "
@@ -448,4 +457,9 @@ def dropout(input, p: float = 0.5, training: bool = True) -> Tensor:
     x = input if isinstance(input, Tensor) else as_tensor(input, "dropout")
     if not training or p == 0:
         return x
+    if inplace:
+        if not isinstance(input, Tensor) or x.data.dtype.kind != "f":
+            raise TypeError(f"dropout: inplace=True needs a floating point Tensor, got "
+                            f"{getattr(x.data, 'dtype', type(input).__name__)}")
+        return in_place("dropout", Dropout, x, p=float(p))
     return Dropout.apply(float_input("dropout", x), p=float(p))

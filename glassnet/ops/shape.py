@@ -16,9 +16,8 @@ import re
 
 import numpy as np
 
-from glassnet.autograd import grad_mode, versions
 from glassnet.autograd.function import Function
-from glassnet.ops._util import as_tensor, normalize_dim, normalize_dims, unbroadcast
+from glassnet.ops._util import as_tensor, in_place, normalize_dim, normalize_dims, unbroadcast
 from glassnet.ops.elementwise import cast
 from glassnet.tensor import Tensor
 
@@ -541,37 +540,13 @@ def setitem(input: Tensor, index, value) -> None:
 
     Without grad mode, or when neither ``input`` nor ``value`` requires grad, it is a plain
     in-place write. Otherwise it is recorded in the graph: ``input`` gets a new history whose
-    node is the write (see ``IndexPut``), and ops that used ``input`` before keep sending
-    their gradients to the history they saw (``autograd/versions.py``). Refused, as in
-    PyTorch, on a leaf that requires grad (use ``no_grad()``); also refused, where PyTorch
-    would rewrite the base tensor's history, on a view of another tensor's memory (write
-    through the base: ``base[i, j] = v``, not ``base[i][j] = v``).
+    node is the write (``IndexPut``), and ops that used ``input`` before keep sending their
+    gradients to the history they saw (``in_place`` in ops/_util.py). Refused on a leaf that
+    requires grad (use ``no_grad()``) and, when recorded, on a view (write through the base:
+    ``base[i, j] = v``, not ``base[i][j] = v``).
     """
     idx, value = _put_operands("setitem", input, index, value)
-    value_needs = isinstance(value, Tensor) and value.requires_grad
-    recorded = grad_mode.is_grad_enabled() and (input.requires_grad or value_needs)
-    if not input.data.flags.writeable:
-        raise RuntimeError("setitem: this tensor is a read-only view (e.g. from expand); "
-                           "clone() it before changing it in place")
-    if recorded and input.requires_grad and input.grad_fn is None:
-        raise RuntimeError("setitem: a leaf tensor that requires grad is being changed in "
-                           "place; wrap the update in no_grad() (or build a new tensor with "
-                           "index_put)")
-    if recorded and input.data.base is not None:
-        raise RuntimeError(
-            f"setitem: this tensor (shape {input.shape}) is a view of another tensor's memory "
-            "(from slicing, reshape, ...), so a write recorded in the graph would change that "
-            "tensor behind its history; index the tensor it views instead (base[i, j] = v "
-            "rather than base[i][j] = v), or clone() this one first")
-    if not recorded:
-        input.data[idx] = value.data if isinstance(value, Tensor) else value
-    else:
-        stand_in = Tensor._make(input.data, input.requires_grad, input.grad_fn)
-        node = IndexPut.apply(stand_in, value, index=idx, inplace=True).grad_fn
-        versions.rebase(input, stand_in)
-        input.grad_fn, input.requires_grad = node, True
-    input._version += 1
-    versions.note_write(input.data)
+    in_place("setitem", IndexPut, input, value, index=idx)
 
 
 def _put_operands(op: str, x: Tensor, index, value) -> tuple:

@@ -55,6 +55,47 @@ def test_dropout_layer_is_identity_in_eval_and_scales_in_training():
     assert layer(x) is x or np.array_equal(layer(x).data, x.data)
 
 
+def test_inplace_dropout_writes_into_its_input_and_matches_the_out_of_place_layer():
+    x_np = np.random.default_rng(0).standard_normal((4, 6)).astype(np.float32)
+    results = []
+    for inplace in (False, True):
+        gn.manual_seed(3)  # the same mask for both
+        linear = nn.Linear(6, 5)
+        x = gn.tensor(x_np)
+        hidden = linear(x)
+        out = nn.Dropout(0.4, inplace=inplace)(hidden)
+        assert (out is hidden) == inplace
+        (out * out).sum().backward()
+        results.append((out.data.copy(), linear.weight.grad.data.copy()))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    assert repr(nn.Dropout(0.3, inplace=True)) == "Dropout(p=0.3, inplace=True)"
+    assert repr(nn.Dropout()) == "Dropout(p=0.5, inplace=False)"
+
+
+def test_inplace_dropout_after_an_op_that_saved_its_output_refuses_backward_like_torch():
+    x_np = np.random.default_rng(1).standard_normal((2, 3)).astype(np.float32)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Dropout(0.5, inplace=True))
+    t_model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(),
+                                  torch.nn.Dropout(0.5, inplace=True))
+    with pytest.raises(RuntimeError, match="its output of node <ReLUBackward>"):
+        model(gn.tensor(x_np)).sum().backward()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        t_model(torch.from_numpy(x_np)).sum().backward()
+
+
+def test_inplace_dropout_on_a_leaf_that_requires_grad_is_refused_and_changes_nothing():
+    w = gn.ones(5, requires_grad=True)
+    with pytest.raises(RuntimeError, match="dropout: a leaf tensor that requires grad"):
+        gn.functional.dropout(w, 0.5, training=True, inplace=True)
+    assert w.tolist() == [1.0] * 5
+    with pytest.raises(TypeError, match="inplace=True needs a floating point Tensor"):
+        gn.functional.dropout(gn.tensor([1, 2]), 0.5, inplace=True)
+    layer = nn.Dropout(0.5, inplace=True).eval()
+    x = gn.ones(5)
+    assert layer(x) is x and x.tolist() == [1.0] * 5
+
+
 def test_losses_modules_match_functional():
     import glassnet.functional as F
 
