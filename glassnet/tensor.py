@@ -341,22 +341,22 @@ class Tensor:
 
     # Comparisons give bool tensors and carry no gradient, as in PyTorch.
     def __eq__(self, other):  # type: ignore[override]
-        return _compare(np.equal, self, other)
+        return _compare("eq", np.equal, self, other)
 
     def __ne__(self, other):  # type: ignore[override]
-        return _compare(np.not_equal, self, other)
+        return _compare("ne", np.not_equal, self, other)
 
     def __lt__(self, other):
-        return _compare(np.less, self, other)
+        return _compare("lt", np.less, self, other)
 
     def __le__(self, other):
-        return _compare(np.less_equal, self, other)
+        return _compare("le", np.less_equal, self, other)
 
     def __gt__(self, other):
-        return _compare(np.greater, self, other)
+        return _compare("gt", np.greater, self, other)
 
     def __ge__(self, other):
-        return _compare(np.greater_equal, self, other)
+        return _compare("ge", np.greater_equal, self, other)
 
     def eq(self, other):
         return self.__eq__(other)
@@ -483,10 +483,13 @@ def _bitwise(op: str, ufunc, *operands) -> Tensor:
     return Tensor._make(np.asarray(ufunc(*arrays)), False, None)
 
 
-def _compare(ufunc, a, b) -> Tensor:
+def _compare(op: str, ufunc, a, b) -> Tensor:
     a = a.data if isinstance(a, Tensor) else a
     b = b.data if isinstance(b, Tensor) else b
-    return Tensor._make(ufunc(a, b), False, None)
+    try:
+        return Tensor._make(ufunc(a, b), False, None)
+    except ValueError:
+        raise broadcast_error(op, np.shape(a), np.shape(b)) from None
 
 
 def _add_methods() -> None:
@@ -512,5 +515,6 @@ def _add_methods() -> None:
 from glassnet import functional as F  # noqa: E402  (ops import Tensor from this module)
 from glassnet.autograd import engine  # noqa: E402
 from glassnet.ops import shape as shape_ops  # noqa: E402
+from glassnet.ops._util import broadcast_error  # noqa: E402
 
 _add_methods()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 import glassnet as gn
 import glassnet.functional as F
@@ -30,11 +31,18 @@ def test_matmul_operator_and_method():
     np.testing.assert_allclose((a.data @ b).data, a.data @ b.data)
 
 
-def test_matmul_mixed_dtypes_give_gradients_in_input_dtypes():
-    a = gn.randn(2, 3, requires_grad=True)
-    b = gn.randn(3, 4, dtype=np.float64, requires_grad=True)
-    (a @ b).sum().backward()
-    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+def test_matmul_and_linear_refuse_mixed_dtypes_like_torch():
+    a, b = gn.randn(2, 3), gn.randn(3, 4, dtype=np.float64)
+    with pytest.raises(TypeError, match=r"matmul: input dtype float32 and other dtype float64 "
+                                        r"must match \(input shape \(2, 3\), other shape"):
+        a @ b
+    with pytest.raises(RuntimeError, match="same dtype"):
+        torch.ones(2, 3) @ torch.ones(3, 4, dtype=torch.float64)
+    with pytest.raises(TypeError, match="linear: input dtype float32 and bias dtype float64"):
+        F.linear(a, gn.randn(4, 3), gn.randn(4, dtype=np.float64))
+    with pytest.raises(TypeError, match="linear: input dtype int64 and weight dtype float32"):
+        F.linear(gn.tensor([[1, 2, 3]]), gn.randn(4, 3))
+    assert (gn.tensor([[1, 2]]) @ gn.tensor([[3], [4]])).tolist() == [[11]]  # ints stay ints
 
 
 def test_linear_feature_mismatch_message():

@@ -204,3 +204,10 @@ def test_bitwise_ops_are_logical_on_bool_and_bitwise_on_integers_like_torch():
         gn.tensor([1.0]) & gn.tensor([1.0])
     with pytest.raises(TypeError, match=r"~: only bool and integer tensors"):
         ~gn.tensor([1.0])
+
+
+def test_comparisons_of_shapes_that_do_not_broadcast_name_the_op():
+    with pytest.raises(ValueError, match=r"eq: shapes \(3,\) and \(4,\) cannot be broadcast"):
+        _ = gn.ones(3) == gn.ones(4)
+    with pytest.raises(ValueError, match=r"lt: shapes \(2, 3\) and \(2,\) cannot be"):
+        _ = gn.ones(2, 3) < gn.ones(2)

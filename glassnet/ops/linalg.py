@@ -149,8 +149,11 @@ class Linear(Function):
 
 # --------------------------------------------------------------------- public functions
 def matmul(input, other) -> Tensor:
-    """Matrix product with ``torch.matmul``'s rules for 1-D, 2-D and batched operands."""
-    return Matmul.apply(as_tensor(input, "matmul"), as_tensor(other, "matmul", "other"))
+    """Matrix product with ``torch.matmul``'s rules for 1-D, 2-D and batched operands; both
+    operands must have the same dtype, as in PyTorch (no promotion)."""
+    a, b = as_tensor(input, "matmul"), as_tensor(other, "matmul", "other")
+    _same_dtype("matmul", ("input", a), ("other", b))
+    return Matmul.apply(a, b)
 
 
 def linear(input, weight, bias=None) -> Tensor:
@@ -165,7 +168,20 @@ def linear(input, weight, bias=None) -> Tensor:
             bias = as_tensor(bias, "linear", "bias")
         if bias.data.shape != (w_shape[0],):
             _check_bias(x_shape, w_shape, bias.data.shape)
+    _same_dtype("linear", ("input", x), ("weight", w), ("bias", bias))
     return Linear.apply(x, w, bias)
+
+
+def _same_dtype(op: str, *named) -> None:
+    """PyTorch's products refuse mixed dtypes rather than promote: so does glassnet."""
+    present = [(name, t) for name, t in named if t is not None]
+    first_name, first = present[0]
+    for name, t in present[1:]:
+        if t.data.dtype != first.data.dtype:
+            raise TypeError(
+                f"{op}: {first_name} dtype {first.data.dtype} and {name} dtype {t.data.dtype} "
+                f"must match ({first_name} shape {first.shape}, {name} shape {t.shape}); "
+                f"convert one with .to(dtype)")
 
 
 def _linear_error(x_shape: tuple, w_shape: tuple) -> ValueError:
