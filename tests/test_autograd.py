@@ -232,3 +232,21 @@ def test_errors_leave_tensors_unchanged():
     np.testing.assert_array_equal(a.data, a_data)
     np.testing.assert_array_equal(b.data, b_data)
     assert a.grad is None and b.grad is None
+
+
+def test_a_backward_that_fails_midway_changes_no_gradient():
+    # Both orders of the sum: in one of them the walk reaches w2 before the stale node
+    # (mul keeps x for w1's gradient) stops it. No .grad may change, not even one that
+    # already held a value.
+    w1 = gn.tensor([1.0, 2.0], requires_grad=True)
+    w2 = gn.tensor([0.5, -1.0], requires_grad=True)
+    (w2 * 2).sum().backward()
+    x = gn.tensor([1.0, 1.0])
+    for first in (True, False):
+        a, b = (w2 * 3.0).sum(), (w1 * x).sum()
+        loss = a + b if first else b + a
+        with gn.no_grad():
+            x.fill_(float(first) + 2.0)
+        with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+            loss.backward()
+        assert w2.grad.tolist() == [2.0, 2.0] and w1.grad is None

@@ -43,10 +43,15 @@ def topological_order(root) -> list:
 
 
 def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
-    """Propagate ``gradient`` (d loss / d root) to every leaf that requires grad."""
+    """Propagate ``gradient`` (d loss / d root) to every leaf that requires grad.
+
+    The leaves' ``.grad`` change only once the whole pass has succeeded: a backward that
+    fails midway (a stale saved value, an op's own error) leaves every ``.grad`` as it was.
+    """
     order = topological_order(root)
     grads = {id(root): gradient}
     handed_to_leaves = set()  # arrays already stored in a leaf's .grad during this pass
+    arrived = []  # (tensor, grad) for the leaves and retained tensors, stored at the end
     for tensor in reversed(order):
         grad = grads.pop(id(tensor), None)
         if grad is None:
@@ -58,7 +63,7 @@ def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
             if grad.base is not None or id(grad) in handed_to_leaves or grad is gradient:
                 grad = grad.copy()
             handed_to_leaves.add(id(grad))
-            tensor._accumulate_grad(grad)
+            arrived.append((tensor, grad))
             if fn is None:
                 continue
         if fn._freed:
@@ -81,3 +86,5 @@ def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
             grads[key] = parent_grad if previous is None else previous + parent_grad
         if not retain_graph:
             fn.release()
+    for tensor, grad in arrived:
+        tensor._accumulate_grad(grad)
