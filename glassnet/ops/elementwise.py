@@ -31,16 +31,21 @@ def _shape(x) -> tuple:
     return np.shape(x)
 
 
+def _broadcasting(op: str, ufunc, a, b) -> np.ndarray:
+    """ufunc(a, b), with NumPy's broadcast failure reported in the op's own words."""
+    try:
+        return ufunc(a, b)
+    except ValueError:
+        raise broadcast_error(op, _shape(a), _shape(b)) from None
+
+
 class Add(Function):
     """a + b.  d/da = 1, d/db = 1.  Shape: broadcast(a, b)."""
 
     @staticmethod
     def forward(ctx, a, b):
         ctx.a_shape, ctx.b_shape = _shape(a), _shape(b)
-        try:
-            return np.add(a, b)
-        except ValueError:
-            raise broadcast_error("add", ctx.a_shape, ctx.b_shape) from None
+        return _broadcasting("add", np.add, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -55,10 +60,7 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.a_shape, ctx.b_shape = _shape(a), _shape(b)
-        try:
-            return np.subtract(a, b)
-        except ValueError:
-            raise broadcast_error("sub", ctx.a_shape, ctx.b_shape) from None
+        return _broadcasting("sub", np.subtract, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -79,10 +81,7 @@ class Mul(Function):
         need_a, need_b = ctx.needs_input_grad
         ctx.a_shape, ctx.b_shape = _shape(a), _shape(b)
         ctx.a, ctx.b = (a if need_b else None), (b if need_a else None)
-        try:
-            return np.multiply(a, b)
-        except ValueError:
-            raise broadcast_error("mul", ctx.a_shape, ctx.b_shape) from None
+        return _broadcasting("mul", np.multiply, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -97,10 +96,7 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.a, ctx.b = a, b
-        try:
-            return np.true_divide(a, b)
-        except ValueError:
-            raise broadcast_error("div", _shape(a), _shape(b)) from None
+        return _broadcasting("div", np.true_divide, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -122,10 +118,7 @@ class FloorDivide(Function):
     def forward(ctx, a, b):
         ctx.a_shape, ctx.b_shape = _shape(a), _shape(b)
         _check_integer_divisor("floor_divide", a, b)
-        try:
-            return np.floor_divide(a, b)
-        except ValueError:
-            raise broadcast_error("floor_divide", ctx.a_shape, ctx.b_shape) from None
+        return _broadcasting("floor_divide", np.floor_divide, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -145,10 +138,7 @@ class Remainder(Function):
     def forward(ctx, a, b):
         ctx.a, ctx.b = a, b
         _check_integer_divisor("remainder", a, b)
-        try:
-            return np.remainder(a, b)
-        except ValueError:
-            raise broadcast_error("remainder", _shape(a), _shape(b)) from None
+        return _broadcasting("remainder", np.remainder, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -317,10 +307,7 @@ class Maximum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.a, ctx.b = a, b
-        try:
-            return np.maximum(a, b)
-        except ValueError:
-            raise broadcast_error("maximum", _shape(a), _shape(b)) from None
+        return _broadcasting("maximum", np.maximum, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -334,10 +321,7 @@ class Minimum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.a, ctx.b = a, b
-        try:
-            return np.minimum(a, b)
-        except ValueError:
-            raise broadcast_error("minimum", _shape(a), _shape(b)) from None
+        return _broadcasting("minimum", np.minimum, a, b)
 
     @staticmethod
     def backward(ctx, grad):
