@@ -156,3 +156,49 @@ def test_a_write_to_a_saved_output_through_detach_names_the_output():
     with pytest.raises(RuntimeError, match="its output of node <ReLUBackward>"):
         y.backward(gn.ones(2))
     assert z is not None
+
+
+def test_arrays_a_custom_function_keeps_in_containers_are_checked_too():
+    class SquareNested(gn.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.saved = {"inputs": [(x,)], "shape": x.shape}
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return 2 * ctx.saved["inputs"][0][0] * grad
+
+    a = gn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x = a * 1.0
+    y = SquareNested.apply(x)
+    with gn.no_grad():
+        x.fill_(100.0)
+    with pytest.raises(RuntimeError, match=STALE):
+        y.sum().backward()
+
+
+@pytest.mark.parametrize("op", ["div", "remainder"])
+def test_division_keeps_only_what_the_wanted_gradients_need_like_torch(op):
+    # x / c and x % c need nothing of x for x's gradient: changing x afterwards is fine
+    def build(lib):
+        a = lib.tensor([2.0, 3.0, 4.0], requires_grad=True)
+        x = a * 1.0
+        y = (x / lib.tensor([4.0, 9.0, 16.0])) if op == "div" else x % 2.5
+        with (gn.no_grad() if lib is gn else torch.no_grad()):
+            x.add_(1.0) if lib is torch else x.__iadd__(1.0)
+        y.sum().backward()
+        return a.grad.tolist()
+    assert build(gn) == pytest.approx(build(torch), rel=1e-7)
+
+
+def test_resetting_batch_norm_between_forward_and_backward_is_refused_like_torch():
+    x_np = np.random.default_rng(3).standard_normal((4, 2)).astype(np.float32)
+    for lib in (gn, torch):
+        bn = (nn.BatchNorm1d if lib is gn else torch.nn.BatchNorm1d)(2)
+        with (gn.no_grad() if lib is gn else torch.no_grad()):
+            bn.weight.fill_(3.0)
+        y = bn(lib.tensor(x_np, requires_grad=True))
+        bn.reset_parameters()
+        with pytest.raises(RuntimeError, match="modified by an in"):
+            (y * y).sum().backward()

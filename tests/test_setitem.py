@@ -183,3 +183,58 @@ def test_an_ambiguous_list_index_is_refused_for_reading_and_writing(index):
         x[index] = 0.0
     assert x[tuple(index)].shape == torch.arange(12.0).reshape(3, 4)[
         tuple(torch.as_tensor(i.data) if isinstance(i, gn.Tensor) else i for i in index)].shape
+
+
+def test_a_value_with_extra_leading_ones_is_written_and_gets_its_gradient_like_torch():
+    results = []
+    for lib in (gn, torch):
+        x = lib.zeros(2, 3)
+        x[0] = lib.ones(1, 3)
+        v = lib.ones(1, 1, 3, requires_grad=True)
+        a = lib.zeros(2, 3)
+        a[:, :] = v
+        (a * 2).sum().backward()
+        results.append((x.tolist(), v.grad.tolist()))
+    assert results[0] == results[1]
+
+
+LAYERS = {  # name: (input shape, layer builder taking the nn module of either library)
+    "linear-3d": ((2, 3, 4), lambda nn_: nn_.Linear(4, 2)),
+    "conv2d": ((1, 2, 5, 5), lambda nn_: nn_.Conv2d(2, 3, 3)),
+    "batchnorm1d": ((4, 3, 5), lambda nn_: nn_.BatchNorm1d(3)),
+}
+
+
+@pytest.mark.parametrize("make", list(LAYERS))
+def test_outputs_of_ops_that_reshape_their_own_result_take_recorded_writes_like_torch(make):
+    # Their arrays are reshaped views of a fresh result (.base is set) but of no tensor of
+    # the user's: writing into them, in the graph, must work as in PyTorch.
+    shape, build = LAYERS[make]
+    x_np = np.random.default_rng(4).standard_normal(shape)
+    t_layer = build(torch.nn).double()
+    layer = build(gn.nn).double()
+    layer.load_state_dict({k: v.detach().numpy() for k, v in t_layer.state_dict().items()})
+    grads = []
+    for lib, module in ((gn, layer), (torch, t_layer)):
+        v = lib.tensor(2.0, dtype=lib.float64, requires_grad=True)
+        h = module(lib.tensor(x_np))
+        h[0] = v * 3
+        (h * h).sum().backward()
+        grads.append((float(v.grad), np.asarray(module.weight.grad.tolist())))
+    assert grads[0][0] == pytest.approx(grads[1][0], rel=1e-12)
+    np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-10, atol=1e-12)
+
+
+def test_a_view_taken_before_a_recorded_write_is_refused_when_used_after_it():
+    # Its values are the written ones but its history the old one; PyTorch regenerates the
+    # view's history, glassnet asks for the view to be taken again (never a wrong gradient).
+    a = gn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w = gn.tensor([10.0, 20.0], requires_grad=True)
+    x = a * 1.0
+    early = x[0:2]
+    x[0:2] = w
+    with pytest.raises(RuntimeError, match="take the view again after the write"):
+        _ = early * early
+    late = x[0:2]
+    (late * late).sum().backward()
+    assert w.grad.tolist() == [20.0, 40.0] and a.grad.tolist() == [0.0, 0.0, 0.0]

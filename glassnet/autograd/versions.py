@@ -36,6 +36,8 @@ writes = 0
 # id(storage root) -> [stamp of its last write, weakref to the root]; entries leave with
 # their root, so the table holds only live storages that were ever written in place.
 _stamps: dict[int, list] = {}
+# The same for writes that were recorded in the graph (x[i] = v with v requiring grad).
+recorded_writes: dict[int, list] = {}
 
 # What apply and the engine keep on every node: not values saved for backward.
 _BOOKKEEPING = frozenset(("parents", "needs_input_grad", "writes", "histories"))
@@ -48,22 +50,30 @@ def storage_root(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def note_write(array: np.ndarray) -> None:
-    """Record that ``array`` (any view) was just changed in place."""
+def note_write(array: np.ndarray, recorded: bool = False) -> None:
+    """Record that ``array`` (any view) was just changed in place; ``recorded`` when the
+    write is itself a node of the graph (see ``check_views``)."""
     global writes
     writes += 1
     root = storage_root(array)
+    _stamp(_stamps, root, writes)
+    if recorded:
+        _stamp(recorded_writes, root, writes)
+
+
+def _stamp(table: dict, root: np.ndarray, stamp: int) -> None:
+    """table[id(root)] = [stamp, weakref(root)]; the entry leaves with the root."""
     key = id(root)
-    entry = _stamps.get(key)
+    entry = table.get(key)
     if entry is not None and entry[1]() is root:
-        entry[0] = writes
+        entry[0] = stamp
         return
 
-    def forget(ref, key=key, table=_stamps):  # the table bound: it outlives module teardown
+    def forget(ref, key=key, table=table):  # the table bound: it outlives module teardown
         if table.get(key, (None, None))[1] is ref:
             del table[key]
 
-    _stamps[key] = [writes, weakref.ref(root, forget)]
+    table[key] = [stamp, weakref.ref(root, forget)]
 
 
 def check_saved(output, fn) -> None:
@@ -86,12 +96,17 @@ def check_saved(output, fn) -> None:
                     "clone() before changing it.")
 
 
-def _arrays(value) -> list:
-    """The ndarrays in a saved attribute: the value itself, or the items of a tuple/list."""
+def _arrays(value, depth: int = 0) -> list:
+    """The ndarrays in a saved attribute: the value itself, a Tensor's data, or those inside
+    tuples, lists and dict values (a few levels deep: custom Functions nest them)."""
     if isinstance(value, np.ndarray):
         return [value]
-    if isinstance(value, (tuple, list)):
-        return [v for v in value if isinstance(v, np.ndarray)]
+    data = getattr(value, "data", None)
+    if isinstance(data, np.ndarray) and hasattr(value, "grad_fn"):  # a Tensor
+        return [data]
+    if depth < 4 and isinstance(value, (tuple, list, dict)):
+        items = value.values() if isinstance(value, dict) else value
+        return [a for item in items for a in _arrays(item, depth + 1)]
     return []
 
 
@@ -143,3 +158,20 @@ def as_of(parent, fn, i: int):
     seen = fn.histories[i] if hasattr(fn, "histories") else 0
     past = entry[1]
     return parent if seen == len(past) else past[seen]
+
+
+def check_views(inputs) -> None:
+    """For ``Function.apply`` while recorded writes exist: refuse an input that is a view
+    made before a recorded write to its memory. Its values are the new ones but its history
+    is the old one (PyTorch regenerates a view's history; glassnet does not)."""
+    for t in inputs:
+        fn = getattr(t, "grad_fn", None)
+        if fn is None or fn._freed or t.data.base is None:
+            continue  # (a freed history cannot be backpropagated anyway)
+        root = storage_root(t.data)
+        entry = recorded_writes.get(id(root))
+        if entry is not None and entry[1]() is root and entry[0] > getattr(fn, "writes", 0):
+            raise RuntimeError(
+                f"a view (shape {t.shape}, made by {fn!r}) was taken before an in-place write "
+                "recorded in the graph changed the memory it shows, so its values and its "
+                "history disagree; take the view again after the write")

@@ -14,6 +14,7 @@ import numpy as np
 
 from glassnet import backend
 from glassnet import functional as F
+from glassnet.autograd.grad_mode import no_grad
 from glassnet.nn.module import Module
 from glassnet.nn.parameter import Parameter
 from glassnet.tensor import Tensor
@@ -64,17 +65,19 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            with no_grad():
+                self.running_mean.fill_(0)
+                self.running_var.fill_(1)
+                self.num_batches_tracked.fill_(0)
 
     def reset_parameters(self) -> None:
         """Running statistics to (0, 1, 0 batches); gamma to 1 and beta to 0 (PyTorch)."""
         self.reset_running_stats()
-        if self.weight is not None:
-            self.weight.data[...] = 1
-        if self.bias is not None:
-            self.bias.data[...] = 0
+        with no_grad():  # fill_ notes the write: a graph that saved gamma refuses backward
+            if self.weight is not None:
+                self.weight.fill_(1)
+            if self.bias is not None:
+                self.bias.fill_(0)
 
     def _check_input(self, x: Tensor, batch_stats: bool) -> None:
         name, shape = type(self).__name__, tuple(x.shape)

@@ -219,7 +219,7 @@ def in_place(op: str, cls, tensor: Tensor, *inputs, **params) -> Tensor:
     if recorded and tensor.requires_grad and tensor.grad_fn is None:
         raise RuntimeError(f"{op}: a leaf tensor that requires grad is being changed in place; "
                            "wrap the update in no_grad(), or use the out-of-place form")
-    if recorded and tensor.data.base is not None:
+    if recorded and _is_view(tensor):
         raise RuntimeError(
             f"{op}: this tensor (shape {tensor.shape}) is a view of another tensor's memory "
             "(from slicing, reshape, ...), so an in-place change recorded in the graph would "
@@ -228,10 +228,28 @@ def in_place(op: str, cls, tensor: Tensor, *inputs, **params) -> Tensor:
     if recorded:
         stand_in = Tensor._make(tensor.data, tensor.requires_grad, tensor.grad_fn)
         node = cls.apply(stand_in, *inputs, inplace=True, **params).grad_fn
+        node.in_place = True  # its input 0 is this tensor's own earlier history
         versions.rebase(tensor, stand_in)
         tensor.grad_fn, tensor.requires_grad = node, True
     else:
         cls.apply(tensor, *inputs, inplace=True, **params)
     tensor._version += 1
-    versions.note_write(tensor.data)
+    versions.note_write(tensor.data, recorded=recorded)
+    if recorded:  # the node's output is the state after its own write, not before it
+        tensor.grad_fn.writes = versions.writes
     return tensor
+
+
+def _is_view(tensor: Tensor) -> bool:
+    """Whether ``tensor`` shows another tensor's memory: its data is a view (or the very
+    array) of an input of the node that made it (reshape, slicing, transpose, ...), or, with
+    no node to ask, its array is a view at all. An op that only reshapes a fresh result of its
+    own (linear on 3-D input, conv, batch norm) does not count."""
+    fn = tensor.grad_fn
+    while fn is not None and not fn._freed and getattr(fn, "in_place", False):
+        tensor = fn.parents[0]  # an earlier in-place write: ask of the history before it
+        fn = tensor.grad_fn
+    if fn is None or fn._freed:
+        return tensor.data.base is not None
+    return any(np.may_share_memory(tensor.data, p.data) for p in fn.parents
+               if isinstance(p, Tensor))

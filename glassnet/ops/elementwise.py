@@ -91,20 +91,24 @@ class Mul(Function):
 
 
 class Div(Function):
-    """a / b.  d/da = 1 / b, d/db = -a / b^2.  Shape: broadcast(a, b)."""
+    """a / b.  d/da = 1 / b, d/db = -a / b^2.  Shape: broadcast(a, b).
+
+    b is kept if either gradient is wanted, a only for b's (as PyTorch keeps them).
+    """
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a, ctx.b = a, b
+        need_a, need_b = ctx.needs_input_grad
+        ctx.a_shape, ctx.b_shape = _shape(a), _shape(b)
+        ctx.a, ctx.b = (a if need_b else None), (b if need_a or need_b else None)
         return _broadcasting("div", np.true_divide, a, b)
 
     @staticmethod
     def backward(ctx, grad):
         need_a, need_b = ctx.needs_input_grad
-        a, b = ctx.a, ctx.b
-        grad_over_b = grad / b
-        return (unbroadcast(grad_over_b, _shape(a)) if need_a else None,
-                unbroadcast(-grad_over_b * a / b, _shape(b)) if need_b else None)
+        grad_over_b = grad / ctx.b
+        return (unbroadcast(grad_over_b, ctx.a_shape) if need_a else None,
+                unbroadcast(-grad_over_b * ctx.a / ctx.b, ctx.b_shape) if need_b else None)
 
 
 class FloorDivide(Function):
@@ -132,20 +136,22 @@ class Remainder(Function):
     """a - floor(a / b) * b: the remainder with the sign of b (Python's ``%``).
 
     d/da = 1, d/db = -floor(a / b) (PyTorch's formula).  Shape: broadcast(a, b).
+    The operands are kept only for b's gradient.
     """
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a, ctx.b = a, b
+        ctx.a_shape, ctx.b_shape = _shape(a), _shape(b)
+        ctx.a, ctx.b = (a, b) if ctx.needs_input_grad[1] else (None, None)
         _check_integer_divisor("remainder", a, b)
         return _broadcasting("remainder", np.remainder, a, b)
 
     @staticmethod
     def backward(ctx, grad):
         need_a, need_b = ctx.needs_input_grad
-        a, b = ctx.a, ctx.b
-        return (unbroadcast(grad, _shape(a)) if need_a else None,
-                unbroadcast(-grad * np.floor_divide(a, b), _shape(b)) if need_b else None)
+        return (unbroadcast(grad, ctx.a_shape) if need_a else None,
+                unbroadcast(-grad * np.floor_divide(ctx.a, ctx.b), ctx.b_shape)
+                if need_b else None)
 
 
 def _check_integer_divisor(op: str, a, b) -> None:

@@ -165,9 +165,20 @@ class IndexPut(Function):
             grad_x = grad.copy()
             grad_x[ctx.index] = 0
         if need_value:
-            grad_value = unbroadcast(grad[ctx.index], ctx.value_shape)
+            selected = grad[ctx.index]
+            # a value may carry extra leading 1s beyond the indexed shape (NumPy and PyTorch
+            # drop them when writing): sum to the value's shape without them, then restore
+            shape = _drop_leading_ones(ctx.value_shape, selected.ndim)
+            grad_value = unbroadcast(selected, shape).reshape(ctx.value_shape)
             grad_value = grad_value.astype(ctx.value_dtype, copy=False)
         return grad_x, grad_value
+
+
+def _drop_leading_ones(shape: tuple, ndim: int) -> tuple:
+    """``shape`` without leading 1s beyond ``ndim`` dimensions."""
+    while len(shape) > ndim and shape[0] == 1:
+        shape = shape[1:]
+    return shape
 
 
 def _index_error(op: str, error: IndexError, shape: tuple, index: tuple) -> IndexError:
@@ -566,7 +577,8 @@ def _put_operands(op: str, x: Tensor, index, value) -> tuple:
         value = np.asarray(value).astype(x.data.dtype)
         shape = value.shape
     try:
-        fits = np.broadcast_shapes(shape, target.shape) == target.shape
+        fits = np.broadcast_shapes(_drop_leading_ones(shape, target.ndim),
+                                   target.shape) == target.shape
     except ValueError:
         fits = False
     if not fits:
