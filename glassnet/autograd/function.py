@@ -48,7 +48,7 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         if versions.recorded_writes:  # a view made before such a write is stale: refuse
-            versions.check_views(inputs)
+            versions.check_views(cls.__name__, inputs)
         ctx = cls()
         # One pass over the inputs (this runs for every op: it is the library's hot path).
         arrays, needs, any_needs = [], [], False

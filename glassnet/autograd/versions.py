@@ -160,7 +160,7 @@ def as_of(parent, fn, i: int):
     return parent if seen == len(past) else past[seen]
 
 
-def check_views(inputs) -> None:
+def check_views(op: str, inputs) -> None:
     """For ``Function.apply`` while recorded writes exist: refuse an input that is a view
     made before a recorded write to its memory. Its values are the new ones but its history
     is the old one (PyTorch regenerates a view's history; glassnet does not)."""
@@ -172,6 +172,7 @@ def check_views(inputs) -> None:
         entry = recorded_writes.get(id(root))
         if entry is not None and entry[1]() is root and entry[0] > getattr(fn, "writes", 0):
             raise RuntimeError(
-                f"a view (shape {t.shape}, made by {fn!r}) was taken before an in-place write "
+                f"{op}: input of shape {t.shape} is a view (made by {fn!r}) taken before an "
+                "in-place write "
                 "recorded in the graph changed the memory it shows, so its values and its "
                 "history disagree; take the view again after the write")
