@@ -57,8 +57,7 @@ class Tensor:
         grad_fn: the node that produced this tensor (None for leaves).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_retains_grad", "_version",
-                 "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
@@ -66,7 +65,6 @@ class Tensor:
         self.grad = None
         self.grad_fn = None
         self._retains_grad = False
-        self._version = 0  # bumped by in-place changes; backward refuses stale saved values
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -80,7 +78,6 @@ class Tensor:
         t.requires_grad = requires_grad
         t.grad_fn = grad_fn
         t._retains_grad = False
-        t._version = 0
         return t
 
     # ----------------------------------------------------------------- properties
@@ -456,7 +453,6 @@ class Tensor:
             raise RuntimeError(f"{op}: a value of shape {shape} cannot be written into a "
                                f"tensor of shape {self.shape}")
         self.data[...] = values
-        self._version += 1
         versions.note_write(self.data)
         return self
 
@@ -486,10 +482,7 @@ def _bitwise(op: str, ufunc, *operands) -> Tensor:
 def _compare(op: str, ufunc, a, b) -> Tensor:
     a = a.data if isinstance(a, Tensor) else a
     b = b.data if isinstance(b, Tensor) else b
-    try:
-        return Tensor._make(ufunc(a, b), False, None)
-    except ValueError:
-        raise broadcast_error(op, np.shape(a), np.shape(b)) from None
+    return Tensor._make(broadcasting(op, ufunc, a, b), False, None)
 
 
 def _add_methods() -> None:
@@ -515,6 +508,6 @@ def _add_methods() -> None:
 from glassnet import functional as F  # noqa: E402  (ops import Tensor from this module)
 from glassnet.autograd import engine  # noqa: E402
 from glassnet.ops import shape as shape_ops  # noqa: E402
-from glassnet.ops._util import broadcast_error  # noqa: E402
+from glassnet.ops._util import broadcasting  # noqa: E402
 
 _add_methods()

@@ -51,6 +51,14 @@ def broadcast_error(op: str, *shapes: tuple) -> ValueError:
     return ValueError(f"{op}: shapes {shapes} cannot be broadcast")
 
 
+def broadcasting(op: str, ufunc, a, b) -> np.ndarray:
+    """ufunc(a, b), with NumPy's broadcast failure reported in the op's own words."""
+    try:
+        return ufunc(a, b)
+    except ValueError:
+        raise broadcast_error(op, np.shape(a), np.shape(b)) from None
+
+
 def check_broadcast(op: str, *shapes: tuple) -> tuple:
     try:
         return np.broadcast_shapes(*shapes)
@@ -233,7 +241,6 @@ def in_place(op: str, cls, tensor: Tensor, *inputs, **params) -> Tensor:
         tensor.grad_fn, tensor.requires_grad = node, True
     else:
         cls.apply(tensor, *inputs, inplace=True, **params)
-    tensor._version += 1
     versions.note_write(tensor.data, recorded=recorded)
     if recorded:  # the node's output is the state after its own write, not before it
         tensor.grad_fn.writes = versions.writes

@@ -14,6 +14,7 @@ from glassnet.ops._util import (
     as_tensor,
     binary_operands,
     broadcast_error,
+    broadcasting,
     check_broadcast,
     float_input,
     unbroadcast,
@@ -31,21 +32,13 @@ def _shape(x) -> tuple:
     return np.shape(x)
 
 
-def _broadcasting(op: str, ufunc, a, b) -> np.ndarray:
-    """ufunc(a, b), with NumPy's broadcast failure reported in the op's own words."""
-    try:
-        return ufunc(a, b)
-    except ValueError:
-        raise broadcast_error(op, _shape(a), _shape(b)) from None
-
-
 class Add(Function):
     """a + b.  d/da = 1, d/db = 1.  Shape: broadcast(a, b)."""
 
     @staticmethod
     def forward(ctx, a, b):
         ctx.a_shape, ctx.b_shape = _shape(a), _shape(b)
-        return _broadcasting("add", np.add, a, b)
+        return broadcasting("add", np.add, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -60,7 +53,7 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.a_shape, ctx.b_shape = _shape(a), _shape(b)
-        return _broadcasting("sub", np.subtract, a, b)
+        return broadcasting("sub", np.subtract, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -81,7 +74,7 @@ class Mul(Function):
         need_a, need_b = ctx.needs_input_grad
         ctx.a_shape, ctx.b_shape = _shape(a), _shape(b)
         ctx.a, ctx.b = (a if need_b else None), (b if need_a else None)
-        return _broadcasting("mul", np.multiply, a, b)
+        return broadcasting("mul", np.multiply, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -101,7 +94,7 @@ class Div(Function):
         need_a, need_b = ctx.needs_input_grad
         ctx.a_shape, ctx.b_shape = _shape(a), _shape(b)
         ctx.a, ctx.b = (a if need_b else None), (b if need_a or need_b else None)
-        return _broadcasting("div", np.true_divide, a, b)
+        return broadcasting("div", np.true_divide, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -122,7 +115,7 @@ class FloorDivide(Function):
     def forward(ctx, a, b):
         ctx.a_shape, ctx.b_shape = _shape(a), _shape(b)
         _check_integer_divisor("floor_divide", a, b)
-        return _broadcasting("floor_divide", np.floor_divide, a, b)
+        return broadcasting("floor_divide", np.floor_divide, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -144,7 +137,7 @@ class Remainder(Function):
         ctx.a_shape, ctx.b_shape = _shape(a), _shape(b)
         ctx.a, ctx.b = (a, b) if ctx.needs_input_grad[1] else (None, None)
         _check_integer_divisor("remainder", a, b)
-        return _broadcasting("remainder", np.remainder, a, b)
+        return broadcasting("remainder", np.remainder, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -313,7 +306,7 @@ class Maximum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.a, ctx.b = a, b
-        return _broadcasting("maximum", np.maximum, a, b)
+        return broadcasting("maximum", np.maximum, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -327,7 +320,7 @@ class Minimum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.a, ctx.b = a, b
-        return _broadcasting("minimum", np.minimum, a, b)
+        return broadcasting("minimum", np.minimum, a, b)
 
     @staticmethod
     def backward(ctx, grad):

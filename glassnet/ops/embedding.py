@@ -74,7 +74,6 @@ def _renorm_(weight: Tensor, ids: np.ndarray, max_norm: float, norm_type: float)
     rows = rows[big]
     scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
     w[rows] *= scale[:, None]
-    weight._version += 1
     versions.note_write(w)  # an op that saved weight's old values refuses to backward
 
 
