@@ -9,7 +9,10 @@ same MNIST batches; the losses are compared first, then ``--rounds`` interleaved
 Target (issue 5): glassnet >= 0.8x PyTorch; the goal is to be ahead of it.
 """
 
-from __future__ import annotations
+from __future__ import annotations  # noqa: I001  (glassnet first: see below)
+
+# glassnet before NumPy: it picks OpenBLAS's kernels, once, as NumPy loads it.
+import glassnet as gn
 
 import argparse
 import statistics
@@ -17,9 +20,8 @@ import statistics
 import numpy as np
 import torch
 from mnist_common import BATCH, mnist_arrays
-from timing import interleaved
+from timing import interleaved, machine_line
 
-import glassnet as gn
 from glassnet import models, nn, optim
 
 
@@ -36,6 +38,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    print(machine_line())
 
     x, y, _, _ = mnist_arrays()
     x = x.reshape(-1, 1, 28, 28)

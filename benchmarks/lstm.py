@@ -9,16 +9,18 @@ rounds of 10 forward+backward passes are timed. Target (issue 6): glassnet >= 0.
 the goal is to be ahead of it.
 """
 
-from __future__ import annotations
+from __future__ import annotations  # noqa: I001  (glassnet first: see below)
+
+# glassnet before NumPy: it picks OpenBLAS's kernels, once, as NumPy loads it.
+import glassnet as gn
 
 import argparse
 import statistics
 
 import numpy as np
 import torch
-from timing import interleaved
+from timing import interleaved, machine_line
 
-import glassnet as gn
 from glassnet import nn
 
 STEPS, BATCH, SIZE = 35, 32, 256
@@ -29,6 +31,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--repeats", type=int, default=10, help="passes per timed round")
     args = parser.parse_args()
+    print(machine_line())
 
     torch.manual_seed(0)
     t_lstm = torch.nn.LSTM(SIZE, SIZE)

@@ -10,16 +10,18 @@ is where the frameworks' kernels differ. Interleaved rounds as in timing.py; med
 microseconds per step.
 """
 
-from __future__ import annotations
+from __future__ import annotations  # noqa: I001  (glassnet first: see below)
+
+# glassnet before NumPy: it picks OpenBLAS's kernels, once, as NumPy loads it.
+import glassnet as gn
 
 import argparse
 import statistics
 
 import numpy as np
 import torch
-from timing import interleaved
+from timing import interleaved, machine_line
 
-import glassnet as gn
 from glassnet import nn, optim
 
 BATCH, IN, HIDDEN, OUT = 64, 8, 8, 2
@@ -58,6 +60,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1000, help="steps per timed round")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    print(machine_line())
     rng = np.random.default_rng(0)
     x = rng.standard_normal((BATCH, IN)).astype(np.float32)
     y = rng.integers(0, OUT, BATCH)

@@ -8,9 +8,14 @@ right after PyTorch 141 ms, after NumPy 130 ms; with a 0.2 s pause both 131 ms).
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
+
+import torch
+
+from glassnet.openblas_kernels import kernel_name
 
 PAUSE_S = 0.2
 
@@ -30,3 +35,11 @@ def interleaved(runs: dict[str, Callable[[], None]], rounds: int) -> dict[str, l
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def machine_line() -> str:
+    """Which BLAS kernels and threads each side runs with, for the header of every report."""
+    chosen = os.environ.get("OPENBLAS_CORETYPE")
+    how = f"OPENBLAS_CORETYPE={chosen}" if chosen else "OpenBLAS's own pick"
+    return (f"glassnet: NumPy's OpenBLAS, {kernel_name() or 'unknown'} kernels ({how}); "
+            f"PyTorch {torch.__version__}: {torch.get_num_threads()} threads")

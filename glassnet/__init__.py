@@ -8,7 +8,12 @@
     loss.backward()          # x.grad now holds d loss / d x
 """
 
-from glassnet.tensor import Tensor  # noqa: I001  (Tensor first: the ops import it)
+# Before anything loads NumPy: OpenBLAS picks its kernels once, when NumPy loads it.
+from glassnet import openblas_kernels  # noqa: I001
+
+openblas_kernels.choose()
+
+from glassnet.tensor import Tensor  # (Tensor first: the ops import it)
 from glassnet import functional  # noqa: F401
 from glassnet.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from glassnet.backend import (

@@ -1,0 +1,129 @@
+"""Pick OpenBLAS's matrix-product kernels where its own pick is measurably slow.
+
+NumPy's wheels bundle one OpenBLAS built for many CPUs at once (``DYNAMIC_ARCH``). When NumPy
+first loads it, OpenBLAS reads the CPU and picks one set of kernels for the whole process,
+unless the environment variable ``OPENBLAS_CORETYPE`` names one. On AMD Zen 4 (CPU family 25
+with AVX-512), OpenBLAS 0.3.31 picks its SkylakeX (AVX-512) kernels, with block sizes tuned
+on Intel's caches. Its Zen kernels (AVX2, the same code as Haswell's) are faster there for the
+products small networks run, most of all with a transposed operand, as ``x @ W.T`` in every
+dense and recurrent layer. Measured on this project's 2-core Zen 4
+(median of 15 calls, ms; the same in three alternating runs of each; BENCHMARKS.md has the
+whole-model figures):
+
+    product (float32)                       SkylakeX    Zen
+    35 x (32, 256) @ (1024, 256).T            8.5       6.8    the LSTM's recurrent steps
+    (64, 784) @ (128, 784).T                  0.146     0.133  the MNIST MLP's first layer
+    (1120, 256) @ (1024, 256).T               3.1       2.7    the LSTM's input projection
+
+So ``import glassnet`` sets ``OPENBLAS_CORETYPE=Zen`` when all of these hold, and otherwise
+leaves the environment alone:
+
+- NumPy is not loaded yet. OpenBLAS has chosen once it is, and the choice cannot be changed;
+  import glassnet first to get this.
+- ``OPENBLAS_CORETYPE`` is not set: yours wins. ``OPENBLAS_CORETYPE=SkylakeX`` keeps
+  OpenBLAS's own pick.
+- The CPU is a Zen 4 (Linux ``/proc/cpuinfo``: AuthenticAMD, family 25, ``avx512f``).
+- NumPy's bundled OpenBLAS is older than 0.3.34. That version retunes its own block sizes on
+  Zen 4, and there a forced Haswell kernel can overrun a stack buffer in float64 products
+  (OpenBLAS issues 6021 and 6026).
+
+The Zen kernels sum in a different order, so results can differ from the SkylakeX kernels'
+in the last bits. Within one process the choice never changes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+import os
+import re
+import sys
+from pathlib import Path
+
+__all__ = ["choose", "chosen_kernel", "kernel_name"]
+
+ZEN4_KERNEL = "Zen"
+# The first OpenBLAS whose own Zen 4 tuning makes forcing the Haswell kernels unsafe.
+FIRST_SELF_TUNED = (0, 3, 34)
+
+_VERSION = re.compile(r"OpenBLAS (\d+)\.(\d+)\.(\d+)")
+
+
+def chosen_kernel(environ, numpy_loaded: bool, cpuinfo: str | None,
+                  openblas_version: tuple[int, int, int] | None) -> str | None:
+    """The ``OPENBLAS_CORETYPE`` glassnet should set, or None to leave OpenBLAS's pick.
+
+    Pure, so every condition can be tested: ``environ`` a mapping like ``os.environ``,
+    ``cpuinfo`` the text of ``/proc/cpuinfo`` (None where there is none),
+    ``openblas_version`` the bundled OpenBLAS's (major, minor, patch) or None if unknown.
+    """
+    if numpy_loaded or "OPENBLAS_CORETYPE" in environ:
+        return None
+    if cpuinfo is None or openblas_version is None or openblas_version >= FIRST_SELF_TUNED:
+        return None
+    return ZEN4_KERNEL if _is_zen4(cpuinfo) else None
+
+
+def choose() -> str | None:
+    """Set ``OPENBLAS_CORETYPE`` where :func:`chosen_kernel` says so; return what was set."""
+    kernel = chosen_kernel(os.environ, "numpy" in sys.modules, _read_cpuinfo(),
+                           _bundled_openblas_version())
+    if kernel is not None:
+        os.environ["OPENBLAS_CORETYPE"] = kernel
+    return kernel
+
+
+def kernel_name() -> str | None:
+    """The kernels the loaded OpenBLAS uses (``"Haswell"``, ``"SkylakeX"``...), or None where
+    NumPy uses another BLAS or the library cannot be found (only Linux is looked at)."""
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        return None
+    paths = {line.split(maxsplit=5)[-1] for line in maps.splitlines()
+             if "openblas" in line.rsplit("/", 1)[-1]}
+    for path in sorted(paths):
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for symbol in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename",
+                       "openblas_get_corename64_", "openblas_get_corename"):
+            function = getattr(library, symbol, None)
+            if function is not None:
+                function.restype = ctypes.c_char_p
+                return function().decode()
+    return None
+
+
+def _is_zen4(cpuinfo: str) -> bool:
+    """AMD family 25 (Zen 3 and Zen 4) with AVX-512, which only Zen 4 has."""
+    fields: dict[str, str] = {}
+    for line in cpuinfo.splitlines():
+        if not line.strip():
+            break  # the first processor's block says it for all of them
+        key, _, value = line.partition(":")
+        fields[key.strip()] = value.strip()
+    return (fields.get("vendor_id") == "AuthenticAMD" and fields.get("cpu family") == "25"
+            and "avx512f" in fields.get("flags", "").split())
+
+
+def _read_cpuinfo() -> str | None:
+    try:
+        return Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return None
+
+
+def _bundled_openblas_version() -> tuple[int, int, int] | None:
+    """The OpenBLAS version NumPy records in ``numpy/__config__.py``, read as text: importing
+    NumPy would load OpenBLAS, which is what must not happen yet."""
+    spec = importlib.util.find_spec("numpy")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    try:
+        config = (Path(next(iter(spec.submodule_search_locations))) / "__config__.py")
+        match = _VERSION.search(config.read_text())
+    except OSError:
+        return None
+    return tuple(int(part) for part in match.groups()) if match else None
