@@ -1,4 +1,6 @@
-"""Pick OpenBLAS's matrix-product kernels where its own pick is measurably slow.
+"""NumPy's OpenBLAS: pick its matrix-product kernels where its own pick is measurably slow,
+and find the loaded library for the routines glassnet calls directly
+(``glassnet/optim/blas_update.py``).
 
 NumPy's wheels bundle one OpenBLAS built for many CPUs at once (``DYNAMIC_ARCH``). When NumPy
 first loads it, OpenBLAS reads the CPU and picks one set of kernels for the whole process,
@@ -40,7 +42,7 @@ import re
 import sys
 from pathlib import Path
 
-__all__ = ["choose", "chosen_kernel", "kernel_name"]
+__all__ = ["choose", "chosen_kernel", "kernel_name", "loaded_openblas", "openblas_function"]
 
 ZEN4_KERNEL = "Zen"
 # The first OpenBLAS whose own Zen 4 tuning makes forcing the Haswell kernels unsafe.
@@ -75,25 +77,51 @@ def choose() -> str | None:
 
 def kernel_name() -> str | None:
     """The kernels the loaded OpenBLAS uses (``"Haswell"``, ``"SkylakeX"``...), or None where
-    NumPy uses another BLAS or the library cannot be found (only Linux is looked at)."""
-    try:
-        maps = Path("/proc/self/maps").read_text()
-    except OSError:
+    NumPy uses another BLAS or the library cannot be found."""
+    function = openblas_function("scipy_openblas_get_corename64_", "scipy_openblas_get_corename",
+                                 "openblas_get_corename64_", "openblas_get_corename")
+    if function is None:
         return None
-    paths = {line.split(maxsplit=5)[-1] for line in maps.splitlines()
-             if "openblas" in line.rsplit("/", 1)[-1]}
-    for path in sorted(paths):
-        try:
-            library = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for symbol in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename",
-                       "openblas_get_corename64_", "openblas_get_corename"):
-            function = getattr(library, symbol, None)
-            if function is not None:
-                function.restype = ctypes.c_char_p
-                return function().decode()
+    function.restype = ctypes.c_char_p
+    return function().decode()
+
+
+def openblas_function(*names: str):
+    """The first of ``names`` that NumPy's OpenBLAS exports, as a ctypes function, or None."""
+    library = loaded_openblas()
+    for name in names:
+        function = getattr(library, name, None) if library is not None else None
+        if function is not None:
+            return function
     return None
+
+
+_library: ctypes.CDLL | None = None
+
+
+def loaded_openblas() -> ctypes.CDLL | None:
+    """NumPy's OpenBLAS as this process loaded it, or None where NumPy uses another BLAS.
+
+    Found through ``/proc/self/maps``, so only on Linux; a copy that NumPy bundles (its wheels
+    keep it in ``numpy.libs``) is preferred to another package's.
+    """
+    global _library
+    if _library is None:
+        import numpy  # noqa: F401  (loads the library, if it is not loaded yet)
+
+        try:
+            maps = Path("/proc/self/maps").read_text()
+        except OSError:
+            return None
+        paths = {line.split(maxsplit=5)[-1] for line in maps.splitlines()
+                 if "openblas" in line.rsplit("/", 1)[-1]}
+        for path in sorted(paths, key=lambda path: ("numpy" not in path, path)):
+            try:
+                _library = ctypes.CDLL(path)
+                break
+            except OSError:
+                continue
+    return _library
 
 
 def _is_zen4(cpuinfo: str) -> bool:

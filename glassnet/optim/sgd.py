@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.autograd import versions
+from glassnet.optim.blas_update import add_scaled_, scale_
 from glassnet.optim.optimizer import Optimizer, check_nonnegative, grad_of
 
 __all__ = ["SGD"]
@@ -95,12 +96,13 @@ class SGD(Optimizer):
                         # as scalars, and the buffer must be an array updated in place)
                         buf = param_state["momentum_buffer"] = np.array(g)
                     else:
-                        buf *= momentum
-                        if dampening == 0:
-                            buf += g
-                        else:
-                            buf += (1 - dampening) * g
-                    g = g + momentum * buf if nesterov else buf
-                theta -= lr * g
+                        scale_(buf, momentum)
+                        add_scaled_(buf, 1 - dampening, g)
+                    if nesterov:
+                        g = np.array(g)  # g + momentum * buf, in a fresh array
+                        add_scaled_(g, momentum, buf)
+                    else:
+                        g = buf
+                add_scaled_(theta, -lr, g)
                 versions.note_write(theta)
         return loss
