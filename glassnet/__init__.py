@@ -14,6 +14,9 @@ from glassnet import openblas_kernels  # noqa: I001
 openblas_kernels.choose()
 
 from glassnet.tensor import Tensor  # (Tensor first: the ops import it)
+
+openblas_kernels.forget()  # NumPy has loaded OpenBLAS: child processes choose for themselves
+
 from glassnet import functional  # noqa: F401
 from glassnet.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from glassnet.backend import (

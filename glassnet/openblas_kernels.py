@@ -17,8 +17,8 @@ whole-model figures):
     (64, 784) @ (128, 784).T                  0.146     0.133  the MNIST MLP's first layer
     (1120, 256) @ (1024, 256).T               3.1       2.7    the LSTM's input projection
 
-So ``import glassnet`` sets ``OPENBLAS_CORETYPE=Zen`` when all of these hold, and otherwise
-leaves the environment alone:
+So ``import glassnet`` sets ``OPENBLAS_CORETYPE=Zen`` while NumPy loads when all of these
+hold (and removes it again once NumPy has loaded; ``openblas_kernels.chosen`` records it):
 
 - NumPy is not loaded yet. OpenBLAS has chosen once it is, and the choice cannot be changed;
   import glassnet first to get this.
@@ -42,7 +42,8 @@ import re
 import sys
 from pathlib import Path
 
-__all__ = ["choose", "chosen_kernel", "kernel_name", "loaded_openblas", "openblas_function"]
+__all__ = ["choose", "chosen_kernel", "forget", "kernel_name", "loaded_openblas",
+           "openblas_function"]
 
 ZEN4_KERNEL = "Zen"
 # The first OpenBLAS whose own Zen 4 tuning makes forcing the Haswell kernels unsafe.
@@ -66,13 +67,28 @@ def chosen_kernel(environ, numpy_loaded: bool, cpuinfo: str | None,
     return ZEN4_KERNEL if _is_zen4(cpuinfo) else None
 
 
+chosen: str | None = None  # what choose() set, for reports (the variable itself is gone)
+
+
 def choose() -> str | None:
-    """Set ``OPENBLAS_CORETYPE`` where :func:`chosen_kernel` says so; return what was set."""
-    kernel = chosen_kernel(os.environ, "numpy" in sys.modules, _read_cpuinfo(),
-                           _bundled_openblas_version())
-    if kernel is not None:
-        os.environ["OPENBLAS_CORETYPE"] = kernel
-    return kernel
+    """Set ``OPENBLAS_CORETYPE`` where :func:`chosen_kernel` says so; return what was set.
+
+    Call :func:`forget` once NumPy has loaded, so that child processes (which may run
+    another NumPy, with another OpenBLAS) do not inherit the pick as if it were theirs.
+    """
+    global chosen
+    if "numpy" in sys.modules or "OPENBLAS_CORETYPE" in os.environ:
+        return None  # the cheap answers first: no files read
+    chosen = chosen_kernel(os.environ, False, _read_cpuinfo(), _bundled_openblas_version())
+    if chosen is not None:
+        os.environ["OPENBLAS_CORETYPE"] = chosen
+    return chosen
+
+
+def forget() -> None:
+    """Take back the variable :func:`choose` set; OpenBLAS read it when NumPy loaded it."""
+    if chosen is not None and os.environ.get("OPENBLAS_CORETYPE") == chosen:
+        del os.environ["OPENBLAS_CORETYPE"]
 
 
 def kernel_name() -> str | None:

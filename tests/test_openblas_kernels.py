@@ -81,24 +81,27 @@ def _child(code: str, **env) -> list:
     return json.loads(out.strip().splitlines()[-1])
 
 
-REPORT = ("import json, os; from glassnet.openblas_kernels import kernel_name; "
-          "print(json.dumps([os.environ.get('OPENBLAS_CORETYPE'), kernel_name()]))")
+REPORT = ("import json, os; from glassnet import openblas_kernels as k; print(json.dumps("
+          "[k.chosen, os.environ.get('OPENBLAS_CORETYPE'), k.kernel_name()]))")
 
 
 def test_import_glassnet_first_sets_what_chosen_kernel_says_and_openblas_follows():
     cpuinfo = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else None
     expected = chosen_kernel({}, False, cpuinfo, _bundled_openblas_version())
-    coretype, kernel = _child("import glassnet; " + REPORT)
-    assert coretype == expected
+    chosen, left_in_environment, kernel = _child("import glassnet; " + REPORT)
+    assert chosen == expected
+    # taken back once NumPy has loaded: child processes (maybe another NumPy) choose anew
+    assert left_in_environment is None
     if expected is not None:
         # OpenBLAS names the Zen kernels after Haswell where both are the same code.
         assert kernel in ("Zen", "Haswell")
 
 
 def test_numpy_first_or_a_set_coretype_leaves_the_pick_alone():
-    coretype, _ = _child("import numpy, glassnet; " + REPORT)
-    assert coretype is None
-    coretype, kernel = _child("import glassnet; " + REPORT, OPENBLAS_CORETYPE="Sandybridge")
-    assert coretype == "Sandybridge"
+    chosen, left_in_environment, _ = _child("import numpy, glassnet; " + REPORT)
+    assert chosen is None and left_in_environment is None
+    chosen, coretype, kernel = _child("import glassnet; " + REPORT,
+                                      OPENBLAS_CORETYPE="Sandybridge")
+    assert chosen is None and coretype == "Sandybridge"  # the user's, kept
     if kernel is not None:  # NumPy runs on OpenBLAS here: it obeyed the user's pick
         assert kernel == "Sandybridge"

@@ -23,6 +23,7 @@ import ctypes
 import numpy as np
 
 from glassnet.openblas_kernels import openblas_function
+from glassnet.optim.optimizer import _as_number
 
 __all__ = ["MIN_BLAS_SIZE", "add_scaled_", "scale_"]
 
@@ -33,41 +34,52 @@ MIN_BLAS_SIZE = 1 << 14
 enabled = True  # False sends every update through NumPy (the tests compare the two)
 
 _PREFIXES = {np.dtype(np.float32): "s", np.dtype(np.float64): "d"}
-_routines: dict[tuple[str, np.dtype], object] = {}
+_routines: dict[tuple[str, np.dtype], tuple | None] = {}
 
 
-def add_scaled_(y: np.ndarray, alpha: float, x: np.ndarray) -> None:
-    """y += alpha * x in place; ``x`` has ``y``'s shape and dtype and does not overlap it."""
-    axpy = _routine("axpy", y, x)
+def add_scaled_(y: np.ndarray, alpha, x: np.ndarray) -> None:
+    """y += alpha * x in place (``alpha`` a number, or a 0-d or size-1 array or Tensor)."""
+    axpy, number = _routine("axpy", y, x, alpha)
     if axpy is None:
         y += x if alpha == 1 else alpha * x
     else:
-        axpy(y.size, float(alpha), x.ctypes.data, 1, y.ctypes.data, 1)
+        axpy(y.size, number, x.ctypes.data, 1, y.ctypes.data, 1)
 
 
-def scale_(x: np.ndarray, alpha: float) -> None:
+def scale_(x: np.ndarray, alpha) -> None:
     """x *= alpha in place."""
-    scal = _routine("scal", x, x)
+    scal, number = _routine("scal", x, x, alpha)
     if scal is None:
         x *= alpha
     else:
-        scal(x.size, float(alpha), x.ctypes.data, 1)
+        scal(x.size, number, x.ctypes.data, 1)
 
 
-def _routine(name: str, y: np.ndarray, x: np.ndarray):
-    """OpenBLAS's ``name`` for these arrays, or None where NumPy should do it."""
+def _routine(name: str, y: np.ndarray, x: np.ndarray, alpha):
+    """(OpenBLAS's ``name`` for these arrays, alpha as a Python float), or (None, None) where
+    NumPy should do it."""
     if (not enabled or y.size < MIN_BLAS_SIZE or y.dtype not in _PREFIXES
             or x.dtype != y.dtype or x.shape != y.shape
             or not (y.flags.c_contiguous and x.flags.c_contiguous and y.flags.writeable)):
-        return None
+        return None, None
+    try:
+        number = float(_as_number(alpha))
+    except (TypeError, ValueError):  # not one number: NumPy broadcasts it, or says why not
+        return None, None
+    # alpha == 0: OpenBLAS returns early, so a NaN or inf in x would not reach y as it does
+    # in NumPy and PyTorch (0 * nan = nan). Overlapping x and y: axpy reads what it wrote.
+    if number == 0 or (name == "axpy" and np.may_share_memory(x, y)):
+        return None, None
     key = (name, y.dtype)
     if key not in _routines:
         _routines[key] = _load(name, y.dtype)
-    return _routines[key]
+    routine, max_size = _routines[key] or (None, 0)
+    return (routine, number) if y.size <= max_size else (None, None)
 
 
 def _load(name: str, dtype: np.dtype):
-    """The CBLAS routine with argument types set, checked on a small case; None if absent."""
+    """(the CBLAS routine with argument types set, checked on a small case, the longest array
+    it takes), or None where NumPy's BLAS has no such routine."""
     letter = _PREFIXES[dtype]
     real = ctypes.c_float if letter == "s" else ctypes.c_double
     # ILP64 builds (NumPy's wheels) take 64-bit sizes and name their symbols with a 64_
@@ -83,7 +95,10 @@ def _load(name: str, dtype: np.dtype):
         function.argtypes = ([size, real, pointer, size, pointer, size] if name == "axpy"
                              else [size, real, pointer, size])
         function.restype = None
-        return function if _works(name, function, dtype) else None
+        if not _works(name, function, dtype):
+            return None
+        # A C int size would wrap past 2**31 - 1 elements: longer arrays go to NumPy.
+        return function, (2**63 - 1 if size is ctypes.c_int64 else 2**31 - 1)
     return None
 
 

@@ -99,7 +99,7 @@ class SGD(Optimizer):
                         scale_(buf, momentum)
                         add_scaled_(buf, 1 - dampening, g)
                     if nesterov:
-                        g = np.array(g)  # g + momentum * buf, in a fresh array
+                        g = np.array(g, dtype=np.result_type(g, buf))  # g + momentum * buf
                         add_scaled_(g, momentum, buf)
                     else:
                         g = buf

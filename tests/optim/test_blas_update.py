@@ -29,7 +29,8 @@ def test_long_contiguous_float_arrays_take_openblas_where_numpy_has_it():
         pytest.skip("this NumPy does not run on OpenBLAS: the NumPy path is the only one")
     for dtype in (np.float32, np.float64):
         y, x = _pair(LONG, dtype)
-        assert _routine("axpy", y, x) is not None and _routine("scal", y, y) is not None
+        assert _routine("axpy", y, x, 0.5)[0] is not None
+        assert _routine("scal", y, y, 0.5)[0] is not None
 
 
 def test_add_scaled_is_y_plus_alpha_x_within_one_rounding():
@@ -64,7 +65,7 @@ def test_other_arrays_go_through_numpy_with_its_rounding(case, monkeypatch):
         x = x.astype(np.float64)
     if case == "disabled":
         monkeypatch.setattr(blas_update, "enabled", False)
-    assert _routine("axpy", y, x) is None
+    assert _routine("axpy", y, x, 0.3)[0] is None
     expected = y.copy()
     expected += 0.3 * x
     add_scaled_(y, 0.3, x)
@@ -109,3 +110,38 @@ def test_sgd_on_a_long_parameter_matches_torch_both_paths(options, monkeypatch):
     monkeypatch.setattr(blas_update, "enabled", False)
     numpy_ours, _ = _sgd_trajectory(options)
     np.testing.assert_allclose(numpy_ours, ours, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("length", [100, LONG[0] * LONG[1]], ids=["short", "long"])
+def test_a_zero_alpha_still_spreads_nan_as_numpy_and_torch_do(length):
+    # OpenBLAS's axpy returns early for alpha == 0 and would drop the NaN (a cosine schedule
+    # reaches lr = 0 exactly; dampening = 1 scales the gradient by 0).
+    for options in ({"lr": 0.0}, {"lr": 0.1, "momentum": 0.9, "dampening": 1.0}):
+        w = gn.tensor(np.ones(length, np.float32), requires_grad=True)
+        tw = torch.ones(length, requires_grad=True)
+        opt, topt = optim.SGD([w], **options), torch.optim.SGD([tw], **options)
+        for step in range(2):
+            grad = np.ones(length, np.float32)
+            grad[5] = np.nan if step == 1 else 1.0
+            w.grad, tw.grad = gn.from_numpy(grad.copy()), torch.from_numpy(grad.copy())
+            opt.step()
+            topt.step()
+        np.testing.assert_array_equal(np.isnan(w.data), np.isnan(tw.detach().numpy()))
+        assert np.isnan(w.data[5])
+
+
+def test_size_one_array_and_tensor_hyperparameters_work_on_long_parameters():
+    for lr in (np.array([0.1]), np.float32(0.1), gn.tensor(0.1)):
+        w = gn.tensor(np.ones(LONG, np.float32), requires_grad=True)
+        w.grad = gn.from_numpy(np.ones(LONG, np.float32))
+        optim.SGD([w], lr=lr, momentum=np.array([0.9])).step()
+        np.testing.assert_allclose(w.data, 0.9, rtol=1e-6)
+
+
+def test_overlapping_arrays_go_through_numpy():
+    base = np.arange(LONG[0] * LONG[1] + 1, dtype=np.float32)
+    y, x = base[1:], base[:-1]  # x is y shifted by one element
+    expected = y + 2.0 * x
+    assert _routine("axpy", y, x, 2.0)[0] is None
+    add_scaled_(y, 2.0, x)
+    np.testing.assert_array_equal(y, expected)
