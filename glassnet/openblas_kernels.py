@@ -6,16 +6,17 @@ NumPy's wheels bundle one OpenBLAS built for many CPUs at once (``DYNAMIC_ARCH``
 first loads it, OpenBLAS reads the CPU and picks one set of kernels for the whole process,
 unless the environment variable ``OPENBLAS_CORETYPE`` names one. On AMD Zen 4 (CPU family 25
 with AVX-512), OpenBLAS 0.3.31 picks its SkylakeX (AVX-512) kernels, with block sizes tuned
-on Intel's caches. Its Zen kernels (AVX2, the same code as Haswell's) are faster there for the
-products small networks run, most of all with a transposed operand, as ``x @ W.T`` in every
-dense and recurrent layer. Measured on this project's 2-core Zen 4
-(median of 15 calls, ms; the same in three alternating runs of each; BENCHMARKS.md has the
-whole-model figures):
+on Intel's caches. Its Zen kernels (AVX2, the same code as Haswell's) are faster there for
+a product with a transposed operand, as ``x @ W.T`` in every dense layer's forward pass, and
+within a few percent either way for the others (large float64 ones are ~5% slower: 1024^3
+takes 21.5 against 20.3 ms). Measured on this project's 2-core Zen 4 (median of 15 calls, ms;
+three alternating runs of each gave the same):
 
     product (float32)                       SkylakeX    Zen
-    35 x (32, 256) @ (1024, 256).T            8.5       6.8    the LSTM's recurrent steps
-    (64, 784) @ (128, 784).T                  0.146     0.133  the MNIST MLP's first layer
-    (1120, 256) @ (1024, 256).T               3.1       2.7    the LSTM's input projection
+    (64, 784) @ (128, 784).T                  0.146     0.128  the MNIST MLP's first layer
+    (64, 128).T @ (64, 784)                   0.368     0.365  its weight gradient
+    35 x (1024, 256) @ (256, 32)              5.08      5.02   the LSTM's recurrent steps
+    (1024, 257) @ (1120, 257).T               3.41      3.34   the LSTM's input projection
 
 So ``import glassnet`` sets ``OPENBLAS_CORETYPE=Zen`` while NumPy loads when all of these
 hold (and removes it again once NumPy has loaded; ``openblas_kernels.chosen`` records it):
