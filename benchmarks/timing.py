@@ -13,10 +13,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-import torch
-
 from glassnet import openblas_kernels
-from glassnet.openblas_kernels import kernel_name
 
 PAUSE_S = 0.2
 
@@ -39,8 +36,9 @@ def median(values: list[float]) -> float:
 
 
 def machine_line() -> str:
-    """Which BLAS kernels and threads each side runs with, for the header of every report."""
+    """Which OpenBLAS kernels glassnet runs on, for the header of every report (each report's
+    next line gives PyTorch's threads)."""
     chosen = openblas_kernels.chosen or os.environ.get("OPENBLAS_CORETYPE")
     how = f"OPENBLAS_CORETYPE={chosen}" if chosen else "OpenBLAS's own pick"
-    return (f"glassnet: NumPy's OpenBLAS, {kernel_name() or 'unknown'} kernels ({how}); "
-            f"PyTorch {torch.__version__}: {torch.get_num_threads()} threads")
+    kernels = openblas_kernels.kernel_name() or "unknown"
+    return f"glassnet: NumPy's OpenBLAS, {kernels} kernels ({how})"
