@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from glassnet.autograd.function import Function
-from glassnet.ops._util import as_tensor, unbroadcast
+from glassnet.ops._util import as_tensor, column_sums, unbroadcast
 from glassnet.tensor import Tensor
 
 __all__ = ["matmul", "linear"]
@@ -140,7 +140,7 @@ class Linear(Function):
         if need_b:
             out_features = weight.shape[0]
             if ctx.bias_shape == (out_features,):
-                grad_b = g2.sum(axis=0)
+                grad_b = column_sums(g2)
             else:
                 grad_b = unbroadcast(grad, ctx.bias_shape)
             grad_b = _like(grad_b, ctx.bias_dtype)
@@ -168,7 +168,9 @@ def linear(input, weight, bias=None) -> Tensor:
             bias = as_tensor(bias, "linear", "bias")
         if bias.data.shape != (w_shape[0],):
             _check_bias(x_shape, w_shape, bias.data.shape)
-    _same_dtype("linear", ("input", x), ("weight", w), ("bias", bias))
+    dtype = x.data.dtype
+    if w.data.dtype != dtype or (bias is not None and bias.data.dtype != dtype):
+        _same_dtype("linear", ("input", x), ("weight", w), ("bias", bias))  # raises
     return Linear.apply(x, w, bias)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.autograd.function import Function
-from glassnet.ops._util import NonFiniteError, as_tensor, check_float, check_reduction
+from glassnet.ops._util import NonFiniteError, as_tensor, check_float, check_reduction, row_sums
 from glassnet.tensor import Tensor
 
 __all__ = [
@@ -352,9 +352,10 @@ class CrossEntropy(Function):
         # Shift each row by its max so exp never overflows (argmax + gather is several
         # times faster than max(axis=1) on short rows; the sum goes through BLAS for the
         # same reason).
-        shifted = rows - rows[ar, rows.argmax(axis=1)][:, None]
+        # (C order, whatever the input's layout: the flat gathers below index it row-major)
+        shifted = np.subtract(rows, rows[ar, rows.argmax(axis=1)][:, None], order="C")
         e = np.exp(shifted)
-        sum_e = (e @ np.ones(c, dtype=e.dtype))[:, None]  # (M, 1)
+        sum_e = row_sums(e)[:, None]  # (M, 1)
         ctx.e, ctx.sum_e, ctx.x_shape, ctx.reduction = e, sum_e, x.shape, reduction
         ctx.weight, ctx.smoothing, ctx.probs = weight, label_smoothing, probs
         if probs:
@@ -373,8 +374,10 @@ class CrossEntropy(Function):
         ignored = _check_class_indices("cross_entropy", t, c, ignore_index, x.shape)
         if ignored is not None:
             t = np.where(ignored, 0, t)  # any valid index; the row is zeroed below
-        # -log p_y = log(sum_e) - shifted_y
-        nll = np.log(sum_e[:, 0]) - shifted[ar, t]
+        # -log p_y = log(sum_e) - shifted_y. Element (m, y_m) of the (M, C) rows is element
+        # m*C + y_m of their flat view: one flat gather, ~2x faster than a 2-D fancy index.
+        flat = np.arange(0, n * c, c) + t
+        nll = np.log(sum_e[:, 0]) - shifted.reshape(-1)[flat]
         w_y = None if weight is None else weight[t]
         if ignored is not None:
             w_y = np.where(ignored, 0, 1).astype(x.dtype) if w_y is None \
@@ -386,7 +389,7 @@ class CrossEntropy(Function):
             if ignored is not None:
                 smooth[ignored] = 0
             loss = (1 - label_smoothing) * loss + (label_smoothing / c) * smooth
-        ctx.t, ctx.w_y, ctx.ignored = t, w_y, ignored
+        ctx.t, ctx.flat, ctx.w_y, ctx.ignored = t, flat, w_y, ignored
         ctx.denom = float(n if w_y is None else w_y.sum())
         out = _reduce(loss, reduction, ctx.denom)
         return out.reshape(target.shape) if reduction == "none" else out
@@ -397,7 +400,7 @@ class CrossEntropy(Function):
         n, c = e.shape
         up = _upstream(grad, ctx.reduction, ctx.denom)
         up = up.reshape(-1, 1) if ctx.reduction == "none" else up  # (M, 1) or ()
-        p = e / ctx.sum_e  # a fresh array: safe to edit in place
+        p = np.divide(e, ctx.sum_e, order="C")  # fresh and C-ordered: edited in place below
         need_x, need_t = ctx.needs_input_grad
         grad_t = None
         if ctx.probs:
@@ -413,17 +416,16 @@ class CrossEntropy(Function):
             p -= wq
             p *= up
             return _unrows(p, ctx.x_shape), grad_t
-        t, w_y = ctx.t, ctx.w_y
-        ar = np.arange(n)
+        w_y, p_y = ctx.w_y, p.reshape(-1)  # a view of p: p_y[flat] is p[m, y_m]
         if weight is None:
             # p - ((1 - s) onehot(y) + s / C), rows of ignored targets zeroed
-            p[ar, t] -= 1 - s
+            p_y[ctx.flat] -= 1 - s
             if s:
                 p -= s / c
         else:
             # (1 - s) w_y (p - onehot) + (s / C) (sum(w) p - w)
             p *= ((1 - s) * w_y + (s / c) * weight.sum())[:, None] if s else w_y[:, None]
-            p[ar, t] -= (1 - s) * w_y
+            p_y[ctx.flat] -= (1 - s) * w_y
             if s:
                 p -= (s / c) * weight
         if ctx.ignored is not None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.autograd.function import Function
-from glassnet.ops._util import as_tensor
+from glassnet.ops._util import as_tensor, column_sums
 from glassnet.tensor import Tensor
 
 __all__ = ["rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
@@ -100,7 +100,7 @@ def _all_finite(m: np.ndarray) -> bool:
     inf or NaN anywhere makes ``sum(ones @ m)`` inf or NaN (2-3x faster than ``m.sum()`` on
     a strided view). Finite values whose sum overflows also answer False, which only costs
     the caller a shortcut."""
-    return bool(np.isfinite((np.ones(m.shape[0], dtype=m.dtype) @ m).sum()))
+    return bool(np.isfinite(column_sums(m).sum()))
 
 
 def _input_grads(ctx, d_a2: np.ndarray, need: tuple):
@@ -111,8 +111,7 @@ def _input_grads(ctx, d_a2: np.ndarray, need: tuple):
     """
     d_x = (d_a2 @ ctx.w_ih).reshape(ctx.x_shape) if need[0] else None
     d_w_ih = d_a2.T @ ctx.x2 if need[1] else None
-    # sum over rows as ones @ dA: BLAS's gemv, 3-7x faster than .sum(axis=0) here
-    d_b_ih = np.ones(d_a2.shape[0], dtype=d_a2.dtype) @ d_a2 if need[2] else None
+    d_b_ih = column_sums(d_a2) if need[2] else None  # gemv: 3-7x faster than .sum(axis=0)
     return d_x, d_w_ih, d_b_ih
 
 

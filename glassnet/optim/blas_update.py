@@ -39,7 +39,7 @@ _routines: dict[tuple[str, np.dtype], tuple | None] = {}
 
 def add_scaled_(y: np.ndarray, alpha, x: np.ndarray) -> None:
     """y += alpha * x in place (``alpha`` a number, or a 0-d or size-1 array or Tensor)."""
-    axpy, number = _routine("axpy", y, x, alpha)
+    axpy, number = _routine("axpy", y, x, alpha) if y.size >= MIN_BLAS_SIZE else (None, None)
     if axpy is None:
         y += x if alpha == 1 else alpha * x
     else:
@@ -48,7 +48,7 @@ def add_scaled_(y: np.ndarray, alpha, x: np.ndarray) -> None:
 
 def scale_(x: np.ndarray, alpha) -> None:
     """x *= alpha in place."""
-    scal, number = _routine("scal", x, x, alpha)
+    scal, number = _routine("scal", x, x, alpha) if x.size >= MIN_BLAS_SIZE else (None, None)
     if scal is None:
         x *= alpha
     else:
