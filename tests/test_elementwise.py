@@ -21,6 +21,26 @@ def test_floor_division_and_remainder_follow_python_signs_like_torch(a, b):
         assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_float_remainder_and_floor_division_match_torch_bit_for_bit(dtype):
+    # Exactly divisible negatives give -0.0 in PyTorch (NumPy and Python give 0.0), and
+    # every other sign and infinity follows fmod moved into b's sign.
+    rng = np.random.default_rng(0)
+    edge_a = [-0.0, 0.0, -3.0, 3.0, 6.0, -6.0, np.inf, -np.inf, 5.0, -5.0, 1e-30, -1e-30]
+    edge_b = [3.0, 3.0, 3.0, 3.0, -3.0, -3.0, 3.0, 3.0, np.inf, np.inf, 3.0, -3.0]
+    a = np.concatenate([rng.standard_normal(5000) * 10, edge_a]).astype(dtype)
+    b = np.concatenate([rng.standard_normal(5000) * 3, edge_b]).astype(dtype)
+    bits = np.uint32 if dtype == np.float32 else np.uint64
+    for ours, theirs in ((gn.tensor(a) % gn.tensor(b), torch.from_numpy(a) % torch.from_numpy(b)),
+                         (gn.tensor(a) // gn.tensor(b),
+                          torch.from_numpy(a) // torch.from_numpy(b))):
+        ours, theirs = ours.data, theirs.numpy()
+        np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs))
+        finite = ~np.isnan(ours)
+        np.testing.assert_array_equal(ours[finite].view(bits), theirs[finite].view(bits))
+    assert np.signbit((gn.tensor([-3.0]) % 3).data[0])  # -0.0, as in PyTorch
+
+
 def test_mixed_int_and_float_division_promotes_like_torch():
     for ours, theirs in ((gn.tensor([5, 6]) // 2.5, torch.tensor([5, 6]) // 2.5),
                          (gn.tensor([5, 6]) % gn.tensor([2.5]), torch.tensor([5, 6]) %

@@ -130,6 +130,10 @@ class Remainder(Function):
 
     d/da = 1, d/db = -floor(a / b) (PyTorch's formula).  Shape: broadcast(a, b).
     The operands are kept only for b's gradient.
+
+    Floats are computed as PyTorch does, r = fmod(a, b), plus b where r is non-zero and its
+    sign differs from b's: bit for bit PyTorch's result, signed zeros included (-3.0 % 3 is
+    -0.0 there, while NumPy's ``remainder`` and Python give 0.0).
     """
 
     @staticmethod
@@ -137,7 +141,7 @@ class Remainder(Function):
         ctx.a_shape, ctx.b_shape = _shape(a), _shape(b)
         ctx.a, ctx.b = (a, b) if ctx.needs_input_grad[1] else (None, None)
         _check_integer_divisor("remainder", a, b)
-        return broadcasting("remainder", np.remainder, a, b)
+        return broadcasting("remainder", _remainder, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -145,6 +149,15 @@ class Remainder(Function):
         return (unbroadcast(grad, ctx.a_shape) if need_a else None,
                 unbroadcast(-grad * np.floor_divide(ctx.a, ctx.b), ctx.b_shape)
                 if need_b else None)
+
+
+def _remainder(a, b) -> np.ndarray:
+    """PyTorch's remainder: NumPy's for integers, fmod moved into b's sign for floats."""
+    if np.result_type(a, b).kind != "f":
+        return np.remainder(a, b)
+    r = np.fmod(a, b)
+    moved = (r != 0) & ((r < 0) != (np.asarray(b) < 0))
+    return np.where(moved, r + b, r) if moved.any() else r
 
 
 def _check_integer_divisor(op: str, a, b) -> None:
