@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.autograd import versions
-from glassnet.optim.optimizer import Optimizer, check_nonnegative, grad_of
+from glassnet.optim.optimizer import Optimizer, check_nonnegative, grad_of, scalar
 
 __all__ = ["Adagrad"]
 
@@ -79,10 +79,10 @@ class Adagrad(Optimizer):
         """One update of every parameter that has a gradient; returns ``closure()``."""
         loss = self._run_closure(closure)
         for gi, group in enumerate(self.param_groups):
-            lr = group["lr"]
-            lr_decay = group["lr_decay"]
-            eps = group["eps"]
-            weight_decay = group["weight_decay"]
+            lr = scalar(group["lr"])
+            lr_decay = scalar(group["lr_decay"])
+            eps = scalar(group["eps"])
+            weight_decay = scalar(group["weight_decay"])
             maximize = group["maximize"]
             for i, p in enumerate(group["params"]):
                 g = grad_of("Adagrad", p, gi, i)

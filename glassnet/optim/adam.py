@@ -15,6 +15,7 @@ from glassnet.optim.optimizer import (
     check_option,
     grad_of,
     lerp_,
+    scalar,
 )
 
 __all__ = ["Adam", "AdamW"]
@@ -84,10 +85,10 @@ class Adam(Optimizer):
         name = type(self).__name__
         state = self.state
         for gi, group in enumerate(self.param_groups):
-            lr = group["lr"]
-            beta1, beta2 = group["betas"]
-            eps = group["eps"]
-            weight_decay = group["weight_decay"]
+            lr = scalar(group["lr"])
+            beta1, beta2 = (scalar(beta) for beta in group["betas"])
+            eps = scalar(group["eps"])
+            weight_decay = scalar(group["weight_decay"])
             amsgrad = group["amsgrad"]
             maximize = group["maximize"]
             decoupled = group["decoupled_weight_decay"]

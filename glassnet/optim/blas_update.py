@@ -41,6 +41,7 @@ def add_scaled_(y: np.ndarray, alpha, x: np.ndarray) -> None:
     """y += alpha * x in place (``alpha`` a number, or a 0-d or size-1 array or Tensor)."""
     axpy, number = _routine("axpy", y, x, alpha) if y.size >= MIN_BLAS_SIZE else (None, None)
     if axpy is None:
+        alpha = _numpy_value(alpha)
         y += x if alpha == 1 else alpha * x
     else:
         axpy(y.size, number, x.ctypes.data, 1, y.ctypes.data, 1)
@@ -50,9 +51,18 @@ def scale_(x: np.ndarray, alpha) -> None:
     """x *= alpha in place."""
     scal, number = _routine("scal", x, x, alpha) if x.size >= MIN_BLAS_SIZE else (None, None)
     if scal is None:
-        x *= alpha
+        x *= _numpy_value(alpha)
     else:
         scal(x.size, number, x.ctypes.data, 1)
+
+
+def _numpy_value(alpha):
+    """alpha as NumPy computes with it in place: a Tensor (glassnet's or another library's)
+    becomes its array. Left as a Tensor, ``y += alpha * x`` would rebind ``y`` to a new
+    Tensor (the Tensor's reflected operator wins) and leave the array unchanged."""
+    if isinstance(alpha, (int, float, np.ndarray, np.generic)):
+        return alpha
+    return np.asarray(alpha) if hasattr(alpha, "__array__") else alpha
 
 
 def _routine(name: str, y: np.ndarray, x: np.ndarray, alpha):

@@ -78,6 +78,20 @@ def _as_number(value):
     return value
 
 
+def scalar(value):
+    """A hyperparameter as the update rules compute with it: a Python number from a number,
+    a NumPy scalar, or a one-element array or Tensor (glassnet's or PyTorch's: PyTorch takes
+    a Tensor learning rate). A one-element array or Tensor would otherwise turn the update
+    into a Tensor expression or promote a float32 parameter's arithmetic to float64 (PyTorch
+    treats a 0-d tensor like a Python number there). Anything else is returned as it is."""
+    if type(value) is float or type(value) is int:  # (not NumPy's float64, a float subclass)
+        return value
+    try:
+        return _as_number(value)
+    except (TypeError, ValueError):  # not one number: the update's arithmetic says why
+        return value
+
+
 def grad_of(owner: str, p, gi: int, i: int):
     """``p.grad`` as an array, checked against ``p``'s shape (None when there is no grad)."""
     grad = p.grad

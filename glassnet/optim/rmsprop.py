@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.autograd import versions
-from glassnet.optim.optimizer import Optimizer, check_nonnegative, grad_of, lerp_
+from glassnet.optim.optimizer import Optimizer, check_nonnegative, grad_of, lerp_, scalar
 
 __all__ = ["RMSprop"]
 
@@ -74,11 +74,11 @@ class RMSprop(Optimizer):
         loss = self._run_closure(closure)
         state = self.state
         for gi, group in enumerate(self.param_groups):
-            lr = group["lr"]
-            alpha = group["alpha"]
-            eps = group["eps"]
-            weight_decay = group["weight_decay"]
-            momentum = group["momentum"]
+            lr = scalar(group["lr"])
+            alpha = scalar(group["alpha"])
+            eps = scalar(group["eps"])
+            weight_decay = scalar(group["weight_decay"])
+            momentum = scalar(group["momentum"])
             centered = group["centered"]
             maximize = group["maximize"]
             for i, p in enumerate(group["params"]):

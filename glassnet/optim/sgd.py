@@ -10,7 +10,7 @@ import numpy as np
 
 from glassnet.autograd import versions
 from glassnet.optim.blas_update import add_scaled_, scale_
-from glassnet.optim.optimizer import Optimizer, check_nonnegative, grad_of
+from glassnet.optim.optimizer import Optimizer, check_nonnegative, grad_of, scalar
 
 __all__ = ["SGD"]
 
@@ -72,10 +72,10 @@ class SGD(Optimizer):
         loss = self._run_closure(closure)
         state = self.state
         for gi, group in enumerate(self.param_groups):
-            lr = group["lr"]
-            momentum = group["momentum"]
-            dampening = group["dampening"]
-            weight_decay = group["weight_decay"]
+            lr = scalar(group["lr"])
+            momentum = scalar(group["momentum"])
+            dampening = scalar(group["dampening"])
+            weight_decay = scalar(group["weight_decay"])
             nesterov = group["nesterov"]
             maximize = group["maximize"]
             for i, p in enumerate(group["params"]):

@@ -145,3 +145,14 @@ def test_overlapping_arrays_go_through_numpy():
     assert _routine("axpy", y, x, 2.0)[0] is None
     add_scaled_(y, 2.0, x)
     np.testing.assert_array_equal(y, expected)
+
+
+def test_a_tensor_alpha_updates_short_arrays_in_place():
+    # NumPy's fallback: ``y += alpha * x`` with a Tensor alpha used to rebind y to a new Tensor
+    # and leave the array unchanged.
+    for alpha in (gn.tensor(np.array(0.5, np.float32)), torch.tensor(0.5)):
+        y, x = np.ones(10, np.float32), np.arange(10, dtype=np.float32)
+        add_scaled_(y, alpha, x)
+        np.testing.assert_array_equal(y, 1 + 0.5 * np.arange(10, dtype=np.float32))
+        scale_(y, alpha)
+        np.testing.assert_array_equal(y, 0.5 + 0.25 * np.arange(10, dtype=np.float32))

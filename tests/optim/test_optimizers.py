@@ -155,6 +155,38 @@ def test_float32_parameters_stay_float32_and_match_torch():
                 assert value.dtype == np.float32, name
 
 
+@pytest.mark.parametrize("as_value", [gn.tensor, torch.tensor, np.array, np.float64],
+                         ids=["glassnet Tensor", "torch tensor", "0-d array", "NumPy scalar"])
+def test_one_element_hyperparameters_update_exactly_as_python_numbers(as_value):
+    # PyTorch takes a Tensor learning rate. Before, a Tensor lr made SGD's update on a short
+    # parameter rebind a name and change nothing; the other optimizers raised mid-step; and
+    # a float64 0-d array promoted a float32 parameter's arithmetic.
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal((5, 3)).astype(np.float32)
+    for name, kwargs in [("SGD", {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.01}),
+                         ("Adam", {"lr": 0.01, "eps": 1e-6, "betas": (0.8, 0.9)}),
+                         ("AdamW", {"lr": 0.01, "weight_decay": 0.1}),
+                         ("RMSprop", {"lr": 0.01, "alpha": 0.9, "momentum": 0.5}),
+                         ("Adagrad", {"lr": 0.1, "lr_decay": 0.01})]:
+        wrapped = {k: (tuple(as_value(b) for b in v) if k == "betas" else as_value(v))
+                   for k, v in kwargs.items()}
+        # the Python numbers they hold (a float32 tensor holds float32's nearest to 0.1)
+        kwargs = {k: (tuple(float(np.asarray(b)) for b in v) if k == "betas"
+                      else float(np.asarray(v))) for k, v in wrapped.items()}
+        plain_w = gn.Tensor(w0.copy(), requires_grad=True)
+        wrapped_w = gn.Tensor(w0.copy(), requires_grad=True)
+        plain = getattr(optim, name)([plain_w], **kwargs)
+        other = getattr(optim, name)([wrapped_w], **wrapped)
+        for _ in range(5):
+            for w in (plain_w, wrapped_w):
+                w.grad = gn.Tensor((np.sin(w.data) + 0.5 * w.data).astype(np.float32))
+            plain.step()
+            other.step()
+        assert wrapped_w.dtype == np.float32, name
+        np.testing.assert_array_equal(wrapped_w.data, plain_w.data, err_msg=name)
+        assert not np.array_equal(plain_w.data, w0), name
+
+
 def test_step_with_closure_returns_loss_and_runs_with_grad():
     p = gn.Tensor(np.array([1.0, -2.0]), requires_grad=True)
     opt = optim.SGD([p], lr=0.1)
