@@ -12,6 +12,7 @@ estimates move towards them; in evaluation the running estimates are used instea
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -70,17 +71,19 @@ class BatchNorm(Function):
     def forward(ctx, x, weight=None, bias=None, running_mean=None, running_var=None,
                 training: bool = False, momentum: float = 0.1, eps: float = 1e-5):
         N, C = x.shape[:2]  # noqa: N806
-        x3 = x.reshape(N, C, -1)  # (N, C, L): a view when x is contiguous
+        x3 = x.reshape(N, C, math.prod(x.shape[2:]))  # (N, C, L): a view when contiguous
         m = x3.shape[0] * x3.shape[2]
         if training:
-            mean = _per_channel_sum(x3) / m  # (C,)
+            # An input with no values (N or L is 0) has an empty output; its statistics are
+            # taken as 0 and 0 and the running estimates stay as they are, as in PyTorch.
+            mean = _per_channel_sum(x3) / max(m, 1)  # (C,)
             centred = x3 - mean[:, None]  # (N, C, L)
-            var = _per_channel_dot(centred, centred) / m  # biased: what normalises
-            if running_mean is not None:  # the side effect, in place, forward only
+            var = _per_channel_dot(centred, centred) / max(m, 1)  # biased: what normalises
+            if running_mean is not None and m:  # the side effect, in place, forward only
                 running_mean *= 1 - momentum
                 running_mean += momentum * mean
                 versions.note_write(running_mean)  # an eval-mode node may have saved it
-            if running_var is not None:
+            if running_var is not None and m:
                 running_var *= 1 - momentum
                 running_var += momentum * var * (m / (m - 1))  # unbiased, as PyTorch
                 versions.note_write(running_var)
@@ -108,7 +111,7 @@ class BatchNorm(Function):
         need_x, need_w, need_b = ctx.needs_input_grad
         inv_std, weight, training = ctx.inv_std, ctx.weight, ctx.training
         g3 = grad.reshape(ctx.x3.shape)  # (N, C, L)
-        m = g3.shape[0] * g3.shape[2]
+        m = max(g3.shape[0] * g3.shape[2], 1)  # (an empty input's gradients are sums of none)
         sum_g = _per_channel_sum(g3) if (need_b or (need_x and training)) else None
         sum_g_xhat = None  # sum(grad * x_hat) per channel, x_hat = (x - mean) * inv_std
         if need_w or (need_x and training):
@@ -165,6 +168,11 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
     rv = _check_vector("running_var", running_var, channels, shape)
     w = _check_vector("weight", weight, channels, shape)
     b = _check_vector("bias", bias, channels, shape)
+    for name, t in (("running_mean", rm), ("running_var", rv), ("weight", w), ("bias", b)):
+        if t is not None and t.dtype != x.dtype:  # PyTorch refuses the mix on the CPU too
+            raise TypeError(f"batch_norm: {name} dtype {t.dtype} and input dtype {x.dtype} "
+                            f"must match (input shape {shape}); convert the layer with "
+                            ".to(dtype) or the input")
     if not training and (rm is None or rv is None):
         raise ValueError("batch_norm: running_mean and running_var are needed in evaluation "
                          "mode (training=False)")

@@ -187,6 +187,42 @@ def test_batchnorm_bad_input_changes_nothing():
     assert bn1(gn.randn(1, 3)).shape == (1, 3)  # fine in eval mode
 
 
+@pytest.mark.parametrize("cls_name, shape, training", [
+    ("BatchNorm1d", (4, 2, 0), True), ("BatchNorm1d", (0, 2), True),
+    ("BatchNorm1d", (0, 2), False), ("BatchNorm2d", (0, 2, 3, 3), True),
+    ("BatchNorm2d", (3, 2, 0, 4), False)])
+def test_batchnorm_on_an_input_without_values_matches_torch(cls_name, shape, training):
+    # Before: training on (4, 2, 0) turned the running estimates into NaN (0 / 0), and an
+    # empty batch failed inside a reshape with NumPy's words.
+    ours, theirs = _bn_pair(cls_name, 2)
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    ours.train(training)
+    theirs.train(training)
+    x = np.zeros(shape, np.float32)
+    gx, tx = gn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, t_out = ours(gx), theirs(tx)
+    assert out.shape == tuple(t_out.shape) == shape
+    out.sum().backward()
+    t_out.sum().backward()
+    assert gx.grad.shape == shape
+    for (name, value), t_value in zip(ours.state_dict().items(), theirs.state_dict().values(),
+                                      strict=True):
+        np.testing.assert_array_equal(value.data, t_value.detach().numpy(), err_msg=name)
+    for p, tp in zip(ours.parameters(), theirs.parameters(), strict=True):
+        np.testing.assert_array_equal(p.grad.data, tp.grad.numpy())  # sums of nothing: 0
+
+
+def test_batchnorm_refuses_an_input_of_another_dtype_as_torch_does():
+    bn = nn.BatchNorm1d(3)
+    with pytest.raises(TypeError, match=r"batch_norm: running_mean dtype float32 and input "
+                                        r"dtype float64 must match \(input shape \(4, 3\)\)"):
+        bn(gn.tensor(np.ones((4, 3))))
+    with pytest.raises(RuntimeError, match="mixed dtype"):
+        torch.nn.BatchNorm1d(3)(torch.ones(4, 3, dtype=torch.float64))
+    assert bn.running_mean.data.tolist() == [0, 0, 0]
+    assert bn.to(gn.float64)(gn.tensor(np.ones((4, 3)))).dtype == gn.float64
+
+
 @pytest.mark.parametrize("build,match", [
     (lambda: nn.BatchNorm2d(0), "num_features must be a positive int"),
     (lambda: nn.BatchNorm2d(3, momentum="fast"), "momentum must be a float or None"),
