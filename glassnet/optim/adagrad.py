@@ -38,6 +38,8 @@ class Adagrad(Optimizer):
         maximize: ascend the objective instead of descending it.
     """
 
+    state_keys = (frozenset({"step", "sum"}), frozenset())
+
     def __init__(
         self,
         params: Iterable,

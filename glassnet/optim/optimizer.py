@@ -152,6 +152,11 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
+    # The buffers a parameter's state holds once it has been stepped: (always there, may be
+    # there). ``load_state_dict`` refuses a state with other keys or without the first ones
+    # (the state of another optimizer class); None, as here, checks nothing.
+    state_keys: tuple[frozenset, frozenset] | None = None
+
     # ------------------------------------------------------------------ to override
     def _check_options(self, options: dict[str, Any]) -> None:
         """Raise ValueError for an invalid option value (called for defaults and each group)."""
@@ -305,6 +310,7 @@ class Optimizer:
                     f"parameter groups list only indices {sorted(id_map)}"
                 )
             p = id_map[index]
+            self._check_state_keys(name, index, param_state)
             new_state[p] = {k: self._load_value(name, index, p, k, v)
                             for k, v in param_state.items()}
 
@@ -312,6 +318,17 @@ class Optimizer:
             group.clear()
             group.update(new_group)
         self.state = new_state
+
+    def _check_state_keys(self, name: str, index: int, param_state) -> None:
+        if self.state_keys is None or not param_state:
+            return
+        required, optional = self.state_keys
+        keys = set(param_state)
+        if not required <= keys <= required | optional:
+            expected = sorted(required) + [f"{k} (optional)" for k in sorted(optional)]
+            raise ValueError(
+                f"{name}: the state of parameter {index} has {sorted(keys)}, but "
+                f"{type(self).__name__} keeps {expected}; is it another optimizer's state?")
 
     @staticmethod
     def _load_value(name: str, index: int, p: Tensor, key: str, value):

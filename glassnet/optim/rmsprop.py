@@ -46,6 +46,8 @@ class RMSprop(Optimizer):
         maximize: ascend the objective instead of descending it.
     """
 
+    state_keys = (frozenset({"step", "square_avg"}), frozenset({"momentum_buffer", "grad_avg"}))
+
     def __init__(
         self,
         params: Iterable,

@@ -42,6 +42,8 @@ class SGD(Optimizer):
         maximize: ascend the objective instead of descending it.
     """
 
+    state_keys = (frozenset(), frozenset({"momentum_buffer"}))
+
     def __init__(
         self,
         params: Iterable,

@@ -136,6 +136,10 @@ def _corrupt(kind):
         import torch
 
         sd["state"][1]["exp_avg"] = torch.zeros(4, dtype=torch.bfloat16)
+    elif kind == "sgd-state":  # another optimizer's state: loaded before, failed at step()
+        sd["state"][1] = {"momentum_buffer": np.zeros(4)}
+    elif kind == "missing-buffer":
+        del sd["state"][1]["exp_avg_sq"]
     return sd
 
 
@@ -153,6 +157,11 @@ def _corrupt(kind):
     ("step-negative", ValueError, r"state 'step' of parameter 1 must be a count >= 0, got -2"),
     ("none-buffer", ValueError, r"state 'exp_avg' of parameter 1 is a NoneType"),
     ("bfloat16", ValueError, r"state 'exp_avg' of parameter 1 cannot be read as an array"),
+    ("sgd-state", ValueError, r"the state of parameter 1 has \['momentum_buffer'\], but Adam "
+                              r"keeps \['exp_avg', 'exp_avg_sq', 'step', 'max_exp_avg_sq "
+                              r"\(optional\)'\]; is it another optimizer's state\?"),
+    ("missing-buffer", ValueError, r"the state of parameter 1 has \['exp_avg', 'max_exp_avg_sq', "
+                                   r"'step'\], but Adam keeps"),
 ])
 def test_load_state_dict_mismatch_leaves_optimizer_unchanged(kind, error, message):
     opt = _trained_adam()
@@ -161,6 +170,21 @@ def test_load_state_dict_mismatch_leaves_optimizer_unchanged(kind, error, messag
     with pytest.raises(error, match=message):
         opt.load_state_dict(_corrupt(kind))
     _assert_same(opt, before)
+
+
+@pytest.mark.parametrize("source, target", [("SGD", "Adam"), ("Adam", "SGD"),
+                                            ("RMSprop", "Adagrad"), ("Adagrad", "RMSprop")])
+def test_another_optimizers_state_is_refused_at_load(source, target):
+    params = [gn.Tensor(np.ones(3), requires_grad=True)]
+    src = getattr(optim, source)(params, lr=0.1, **({"momentum": 0.9} if source == "SGD" else {}))
+    params[0].grad = gn.Tensor(np.ones(3))
+    src.step()
+    dst = getattr(optim, target)(params, lr=0.1)
+    before = _snapshot(dst)
+    with pytest.raises(ValueError, match="is it another optimizer's state"):
+        dst.load_state_dict(src.state_dict())
+    _assert_same(dst, before)
+    dst.step()  # still steps as the fresh optimizer it was
 
 
 def test_load_state_dict_copies_arrays():
