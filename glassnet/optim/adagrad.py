@@ -9,7 +9,13 @@ from typing import Any
 import numpy as np
 
 from glassnet.autograd import versions
-from glassnet.optim.optimizer import Optimizer, check_nonnegative, grad_of, scalar
+from glassnet.optim.optimizer import (
+    Optimizer,
+    check_nonnegative,
+    grad_of,
+    implementation_options,
+    scalar,
+)
 
 __all__ = ["Adagrad"]
 
@@ -48,9 +54,14 @@ class Adagrad(Optimizer):
         weight_decay: float = 0,
         initial_accumulator_value: float = 0,
         eps: float = 1e-10,
+        foreach: bool | None = None,
         *,
         maximize: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
+        implementation_options("Adagrad", foreach=foreach, fused=fused,
+                               differentiable=differentiable)
         defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
                     "initial_accumulator_value": initial_accumulator_value,
                     "maximize": maximize}

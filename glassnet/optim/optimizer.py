@@ -92,6 +92,39 @@ def scalar(value):
         return value
 
 
+def _split_names(owner: str, params: list, groups: list):
+    """The names of ``params`` given as (name, Tensor) pairs, e.g. ``named_parameters()``
+    (PyTorch 2.13 keeps them as the group's ``param_names``), or None for plain Tensors.
+    As in PyTorch, a group's parameters are all named or none are, and so are all groups."""
+    named = [isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in params]
+    if any(named) and not all(named):
+        raise ValueError(f"{owner}: all parameters of a group must be named (name, Tensor) "
+                         f"pairs or none; params[{named.index(False)}] is a "
+                         f"{type(params[named.index(False)]).__name__}")
+    is_named = bool(params) and all(named)
+    if groups and is_named != ("param_names" in groups[0]):
+        raise ValueError(f"{owner}: all parameter groups must be given with names "
+                         "(named_parameters()) or all without")
+    return [n for n, _ in params] if is_named else None
+
+
+def implementation_options(owner: str, foreach=None, fused=None, capturable=False,
+                           differentiable=False) -> None:
+    """PyTorch's switches between implementations of the same update. glassnet has one
+    implementation of each (NumPy arrays, updated in place), so ``foreach`` and ``fused``
+    are accepted and change nothing; ``capturable`` (CUDA graph capture) and
+    ``differentiable`` (a graph through the update) have no meaning here and are refused."""
+    for arg, value in (("foreach", foreach), ("fused", fused)):
+        if value is not None and not isinstance(value, bool):
+            raise TypeError(f"{owner}: argument '{arg}' must be a bool or None, got {value!r}")
+    if capturable:
+        raise ValueError(f"{owner}: capturable=True is for CUDA graph capture; glassnet "
+                         "updates NumPy arrays on the CPU, so leave it False")
+    if differentiable:
+        raise ValueError(f"{owner}: differentiable=True is not supported: glassnet's "
+                         "optimizers update the parameters in place and record no graph")
+
+
 def grad_of(owner: str, p, gi: int, i: int):
     """``p.grad`` as an array, checked against ``p``'s shape (None when there is no grad)."""
     grad = p.grad
@@ -188,6 +221,9 @@ class Optimizer:
             )
         else:
             params = list(params)
+        names = _split_names(name, params, self.param_groups)
+        if names is not None:
+            params = [p for _, p in params]
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
                 raise TypeError(
@@ -200,6 +236,8 @@ class Optimizer:
                     f"made by {p.grad_fn!r}); optimize the leaves it was computed from"
                 )
         group = {k: v for k, v in param_group.items() if k != "params"}
+        if names is not None:  # PyTorch keeps them as the group's first entry
+            group = {"param_names": names, **group}
         for key, default in self.defaults.items():
             group.setdefault(key, default)
         self._check_options(group)

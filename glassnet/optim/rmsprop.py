@@ -9,7 +9,14 @@ from typing import Any
 import numpy as np
 
 from glassnet.autograd import versions
-from glassnet.optim.optimizer import Optimizer, check_nonnegative, grad_of, lerp_, scalar
+from glassnet.optim.optimizer import (
+    Optimizer,
+    check_nonnegative,
+    grad_of,
+    implementation_options,
+    lerp_,
+    scalar,
+)
 
 __all__ = ["RMSprop"]
 
@@ -57,9 +64,13 @@ class RMSprop(Optimizer):
         weight_decay: float = 0,
         momentum: float = 0,
         centered: bool = False,
-        *,
+        capturable: bool = False,
+        foreach: bool | None = None,
         maximize: bool = False,
+        differentiable: bool = False,
     ) -> None:
+        implementation_options("RMSprop", foreach=foreach, capturable=capturable,
+                               differentiable=differentiable)
         defaults = {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay,
                     "momentum": momentum, "centered": centered, "maximize": maximize}
         super().__init__(params, defaults)

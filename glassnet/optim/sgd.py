@@ -10,7 +10,13 @@ import numpy as np
 
 from glassnet.autograd import versions
 from glassnet.optim.blas_update import add_scaled_, scale_
-from glassnet.optim.optimizer import Optimizer, check_nonnegative, grad_of, scalar
+from glassnet.optim.optimizer import (
+    Optimizer,
+    check_nonnegative,
+    grad_of,
+    implementation_options,
+    scalar,
+)
 
 __all__ = ["SGD"]
 
@@ -54,7 +60,12 @@ class SGD(Optimizer):
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
+        implementation_options("SGD", foreach=foreach, fused=fused,
+                               differentiable=differentiable)
         defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
                     "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize}
         super().__init__(params, defaults)

@@ -274,3 +274,45 @@ def test_load_state_dict_from_plain_json():
     _train(opt2, other, 5, start=5)
     for p, q in zip(params, other, strict=True):
         np.testing.assert_array_equal(p.data, q.data)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_constructor_signature_is_torchs(name):
+    # names, positional/keyword kinds and defaults, so that any call torch accepts runs here
+    import inspect
+
+    def shape(cls):
+        return [(p.name, p.kind, p.default)
+                for p in inspect.signature(cls.__init__).parameters.values()]
+    assert shape(getattr(optim, name)) == shape(getattr(torch.optim, name))
+
+
+def test_named_parameters_are_kept_as_param_names_like_torch():
+    model, t_model = gn.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    ours = optim.SGD(model.named_parameters(), lr=0.1, momentum=0.9)
+    theirs = torch.optim.SGD(t_model.named_parameters(), lr=0.1, momentum=0.9)
+    assert ours.param_groups[0]["param_names"] == theirs.param_groups[0]["param_names"]
+    assert ours.param_groups[0]["params"] == [model.weight, model.bias]
+    ours_groups = ours.state_dict()["param_groups"]
+    theirs_groups = theirs.state_dict()["param_groups"]
+    assert list(ours_groups[0])[0] == list(theirs_groups[0])[0] == "param_names"
+    grouped = optim.Adam([{"params": list(model.named_parameters()), "lr": 0.2}])
+    assert grouped.param_groups[0]["param_names"] == ["weight", "bias"]
+    with pytest.raises(ValueError, match=r"all parameters of a group must be named .* "
+                                         r"params\[1\] is a Parameter"):
+        optim.SGD([("weight", model.weight), model.bias], lr=0.1)
+    with pytest.raises(ValueError, match="all parameter groups must be given with names"):
+        ours.add_param_group({"params": [gn.zeros(2, requires_grad=True)]})
+    assert len(ours.param_groups) == 1
+
+
+def test_implementation_switches_are_accepted_or_refused_clearly():
+    w = gn.Tensor(np.ones(3), requires_grad=True)
+    plain, switched = optim.Adam([w], lr=0.1), optim.Adam([w], lr=0.1, foreach=True, fused=True)
+    assert plain.param_groups[0] == switched.param_groups[0]  # the same update, one of it
+    with pytest.raises(ValueError, match="capturable=True is for CUDA graph capture"):
+        optim.AdamW([w], capturable=True)
+    with pytest.raises(ValueError, match="differentiable=True is not supported"):
+        optim.SGD([w], lr=0.1, differentiable=True)
+    with pytest.raises(TypeError, match="argument 'foreach' must be a bool or None"):
+        optim.RMSprop([w], foreach="yes")
