@@ -395,6 +395,10 @@ class LSTMCell(RNNCellBase):
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise TypeError(f"LSTMCell: hx must be a pair (h, c), got {type(hx).__name__}")
         h, c = (None, None) if hx is None else hx
+        if hx is not None and (h is None or c is None):  # PyTorch refuses a half pair too
+            missing = "h" if h is None else "c"
+            raise TypeError(f"LSTMCell: hx must be a pair (h, c) of Tensors, got {missing} = "
+                            "None; pass hx=None for zero states")
         x, (h, c), unbatched = self._prepare(input, [("h", h), ("c", c)])
         h1, c1 = ops.lstm_cell(x, (h, c), self.weight_ih, self.weight_hh, self.bias_ih,
                                self.bias_hh)

@@ -205,6 +205,10 @@ def test_wrong_initial_state_names_expected_and_received_shapes():
     with pytest.raises(ValueError, match=r"LSTMCell: h has shape \(2, 16\) but expected "
                                          r"\(3, 16\)"):
         nn.LSTMCell(8, 16)(gn.zeros(3, 8), (gn.zeros(2, 16), gn.zeros(3, 16)))
+    for half in ((gn.zeros(3, 16), None), (None, gn.zeros(3, 16))):  # was zeros, silently
+        with pytest.raises(TypeError, match=r"LSTMCell: hx must be a pair \(h, c\) of "
+                                            r"Tensors, got [hc] = None"):
+            nn.LSTMCell(8, 16)(gn.zeros(3, 8), half)
     with pytest.raises(ValueError, match="LSTM: dropout must be a number between 0 and 1"):
         nn.LSTM(8, 16, dropout=1.5)
     with pytest.raises(ValueError, match="RNN: unknown nonlinearity 'sigmoid'"):
