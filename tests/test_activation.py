@@ -186,3 +186,21 @@ def test_dropout_eval_and_edge_probabilities():
 def test_dropout_rejects_bad_p(p):
     with pytest.raises(ValueError, match=rf"dropout: argument 'p'.*got {p!r}"):
         F.dropout(gn.randn(3), p=p)
+
+
+@pytest.mark.parametrize("name", ["relu", "elu", "leaky_relu", "abs", "sign"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_nan_inputs_give_torchs_values_and_gradients(name, dtype):
+    # PyTorch's backward tests "x <= 0" (or the output's), which is false at NaN: relu and
+    # elu pass the gradient there; sign(NaN) is 0, and so is abs's slope. glassnet gave 0,
+    # NaN, NaN and NaN.
+    values = np.array([np.nan, 1.5, -1.5, 0.0], dtype)
+    x, tx = gn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    ours = getattr(F, name)(x) if name != "abs" else x.abs()
+    theirs = getattr(torch.nn.functional, name, None) or getattr(torch, name)
+    theirs = theirs(tx)
+    np.testing.assert_array_equal(ours.data, theirs.detach().numpy())
+    upstream = np.array([2.0, 3.0, 5.0, 7.0], dtype)
+    ours.backward(upstream)
+    theirs.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-6)

@@ -207,3 +207,18 @@ def test_all_ignored_targets_give_zero_gradients_like_torch():
         fn(x, gn.tensor([-100, -100])).backward()
         tfn(tx, torch.tensor([-100, -100])).backward()
         np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
+
+
+@pytest.mark.parametrize("name, kwargs", [("l1_loss", {}), ("smooth_l1_loss", {"beta": 0.0}),
+                                          ("smooth_l1_loss", {}), ("huber_loss", {})])
+def test_l1_family_gradients_at_a_nan_input_match_torch(name, kwargs):
+    # sign(NaN) is 0 in PyTorch (NaN in NumPy): the L1 slope there is 0, not NaN
+    values = np.array([np.nan, 1.5, -0.25, 0.0])
+    x, tx = gn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    target = np.zeros(4)
+    ours = getattr(F, name)(x, gn.tensor(target), reduction="none", **kwargs)
+    theirs = getattr(torch.nn.functional, name)(tx, torch.tensor(target), reduction="none",
+                                                **kwargs)
+    ours.backward(np.ones(4))
+    theirs.backward(torch.ones(4, dtype=torch.float64))
+    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())

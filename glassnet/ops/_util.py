@@ -84,6 +84,15 @@ def shared_zeros(x: np.ndarray) -> np.ndarray:
     return zeros[:x.size].reshape(x.shape)
 
 
+def signs(x) -> np.ndarray:
+    """PyTorch's sign, as an array: NumPy's, but 0 where x is NaN (PyTorch computes
+    (x > 0) - (x < 0); NumPy gives NaN). Also the slope of |x| and of L1 losses there."""
+    out = np.asarray(np.sign(x))  # (an array also for a 0-d x, whose sign is a scalar)
+    if out.dtype.kind == "f":
+        out[np.isnan(out)] = 0  # a fresh array; NaN only where x is NaN
+    return out
+
+
 _ONES: dict = {}  # dtype -> a read-only vector of ones, grown as needed (see shared_ones)
 
 

@@ -21,6 +21,7 @@ from glassnet.ops._util import (
     in_place,
     normalize_dim,
     shared_zeros,
+    signs,
     unbroadcast,
 )
 from glassnet.tensor import Tensor
@@ -74,7 +75,8 @@ class Tanh(Function):
 class ReLU(Function):
     """relu(x) = max(x, 0).  d/dx = 1 where x > 0, else 0 (0 at x = 0, as in PyTorch).
 
-    Shape: input (*), output (*).
+    Shape: input (*), output (*). A NaN input gives NaN and passes the gradient on, as
+    PyTorch's (which zeroes it only where the output is <= 0).
     """
 
     @staticmethod
@@ -84,7 +86,9 @@ class ReLU(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * (ctx.out > 0)
+        passes = np.asarray(np.less_equal(ctx.out, 0))  # (NumPy gives a 0-d input a scalar)
+        np.logical_not(passes, out=passes)  # not (out <= 0): true at NaN, unlike out > 0
+        return grad * passes
 
 
 class LeakyReLU(Function):
@@ -107,7 +111,8 @@ class LeakyReLU(Function):
 class ELU(Function):
     """elu(x) = x where x > 0, else alpha * (exp(x) - 1).
 
-    d/dx = 1 where x > 0, else alpha * exp(x) (alpha at x = 0, as in PyTorch).
+    d/dx = 1 where x > 0, else alpha * exp(x) (alpha at x = 0, as in PyTorch; 1 at a NaN
+    input, whose output is NaN, as PyTorch's test x <= 0 gives).
     Shape: input (*), output (*).
     """
 
@@ -121,7 +126,7 @@ class ELU(Function):
     @staticmethod
     def backward(ctx, grad):
         x = ctx.x
-        return np.where(x > 0, grad, grad * (ctx.alpha * np.exp(np.minimum(x, 0))))
+        return np.where(x <= 0, grad * (ctx.alpha * np.exp(np.minimum(x, 0))), grad)
 
 
 class Softplus(Function):
@@ -221,11 +226,12 @@ class Step(Function):
 
 
 class Sign(Function):
-    """sign(x) = -1, 0 or 1.  d/dx = 0, as in PyTorch.  Shape: input (*), output (*)."""
+    """sign(x) = -1, 0 or 1 (0 at NaN, as PyTorch's (x > 0) - (x < 0)).  d/dx = 0, as in
+    PyTorch.  Shape: input (*), output (*)."""
 
     @staticmethod
     def forward(ctx, x):
-        return np.sign(x)
+        return signs(x)
 
     @staticmethod
     def backward(ctx, grad):

@@ -17,6 +17,7 @@ from glassnet.ops._util import (
     broadcasting,
     check_broadcast,
     float_input,
+    signs,
     unbroadcast,
 )
 from glassnet.tensor import Tensor
@@ -257,7 +258,8 @@ class Sqrt(Function):
 
 
 class Abs(Function):
-    """|x|.  d/dx = sign(x) (0 at x = 0, as in PyTorch).  Shape: input (*), output (*)."""
+    """|x|.  d/dx = sign(x) (0 at x = 0 and at NaN, as in PyTorch).  Shape: input (*),
+    output (*)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -266,7 +268,7 @@ class Abs(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * np.sign(ctx.x)
+        return grad * signs(ctx.x)  # PyTorch's sign: 0 at NaN, where NumPy's is NaN
 
 
 class Clamp(Function):

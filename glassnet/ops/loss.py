@@ -20,7 +20,14 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.autograd.function import Function
-from glassnet.ops._util import NonFiniteError, as_tensor, check_float, check_reduction, row_sums
+from glassnet.ops._util import (
+    NonFiniteError,
+    as_tensor,
+    check_float,
+    check_reduction,
+    row_sums,
+    signs,
+)
 from glassnet.tensor import Tensor
 
 __all__ = [
@@ -128,7 +135,7 @@ class L1Loss(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        local = np.sign(ctx.diff) * _upstream(grad, ctx.reduction, ctx.denom)
+        local = signs(ctx.diff) * _upstream(grad, ctx.reduction, ctx.denom)
         if ctx.weight is not None:
             local *= ctx.weight
         need_x, need_y = ctx.needs_input_grad
@@ -188,8 +195,9 @@ class SmoothL1Loss(Function):
     @staticmethod
     def backward(ctx, grad):
         diff, beta = ctx.diff, ctx.beta
-        local = np.sign(diff) if beta == 0 else np.where(ctx.absd < beta, diff / beta,
-                                                         np.sign(diff))
+        # (PyTorch's slope at a NaN difference: 0 for beta = 0, its L1 loss; NaN otherwise)
+        local = signs(diff) if beta == 0 else np.where(ctx.absd < beta, diff / beta,
+                                                       np.sign(diff))
         local = local.astype(diff.dtype, copy=False) * _upstream(grad, ctx.reduction, ctx.denom)
         need_x, need_y = ctx.needs_input_grad
         return (local if need_x else None), (-local if need_y else None)
