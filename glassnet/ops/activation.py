@@ -86,9 +86,9 @@ class ReLU(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        passes = np.asarray(np.less_equal(ctx.out, 0))  # (NumPy gives a 0-d input a scalar)
-        np.logical_not(passes, out=passes)  # not (out <= 0): true at NaN, unlike out > 0
-        return grad * passes
+        # The output is >= 0 or NaN, so "not (out <= 0)", PyTorch's test, is out != 0: true
+        # at NaN (unlike out > 0), and one pass like it
+        return grad * np.not_equal(ctx.out, 0)
 
 
 class LeakyReLU(Function):
