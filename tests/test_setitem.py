@@ -238,3 +238,35 @@ def test_a_view_taken_before_a_recorded_write_is_refused_when_used_after_it():
     late = x[0:2]
     (late * late).sum().backward()
     assert w.grad.tolist() == [20.0, 40.0] and a.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_index_put_accumulate_adds_every_repeat_like_torch():
+    base = np.arange(12.0).reshape(4, 3)
+    value = np.array([[1.0, 2.0, 3.0], [10.0, 20.0, 30.0], [100.0, 200.0, 300.0]])
+    x, v = gn.tensor(base, requires_grad=True), gn.tensor(value, requires_grad=True)
+    tx, tv = torch.tensor(base, requires_grad=True), torch.tensor(value, requires_grad=True)
+    rows = np.array([2, 0, 2])
+    out = F.index_put(x, gn.tensor(rows), v, accumulate=True)
+    t_out = torch.index_put(tx, (torch.tensor(rows),), tv, accumulate=True)
+    np.testing.assert_array_equal(out.data, t_out.detach().numpy())  # row 2 got both adds
+    upstream = np.arange(12.0).reshape(4, 3) + 1
+    out.backward(upstream)
+    t_out.backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())  # x is in every element
+    np.testing.assert_array_equal(v.grad.data, tv.grad.numpy())
+    with pytest.raises(TypeError, match="index_put: argument 'accumulate' must be a bool"):
+        F.index_put(x, gn.tensor(rows), v, accumulate="yes")
+
+
+def test_a_uint8_index_is_a_mask_with_torchs_deprecation_warning():
+    base = np.arange(6.0).reshape(2, 3)
+    mask = np.array([1, 0], np.uint8)
+    x, tx = gn.tensor(base, requires_grad=True), torch.tensor(base, requires_grad=True)
+    with pytest.warns(UserWarning, match="indexing with dtype uint8 is deprecated"):
+        out = x[gn.tensor(mask)]
+    with pytest.warns(UserWarning, match="indexing with dtype torch.uint8 is now deprecated"):
+        t_out = tx[torch.tensor(mask)]
+    np.testing.assert_array_equal(out.data, t_out.detach().numpy())  # row 0, not rows 1, 0
+    out.sum().backward()
+    t_out.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())

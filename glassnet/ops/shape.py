@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import operator
 import re
+import warnings
 
 import numpy as np
 
@@ -141,27 +142,35 @@ class Index(Function):
 
 class IndexPut(Function):
     """out = x with out[index] = value (value broadcast to the indexed shape, cast to x's
-    dtype); in place on x itself when ``inplace`` (``x[index] = value``).
+    dtype); in place on x itself when ``inplace`` (``x[index] = value``). With
+    ``accumulate``, out[index] += value instead, every repeat of an index adding its value
+    (NumPy's ``np.add.at``; PyTorch's ``index_put(..., accumulate=True)``).
 
-    d/dx: grad with zeros where index wrote (those elements no longer depend on x).
+    d/dx: grad with zeros where index wrote (those elements no longer depend on x); grad
+    itself when accumulating (x is still in every element).
     d/dvalue: grad[index], summed back to value's shape; a repeated integer index passes
     each of its positions' gradient to the value it read, as PyTorch's index_put does.
     Shape: x's.
     """
 
     @staticmethod
-    def forward(ctx, x, value, index, inplace=False):
-        ctx.index, ctx.value_shape = index, np.shape(value)
+    def forward(ctx, x, value, index, inplace=False, accumulate=False):
+        ctx.index, ctx.value_shape, ctx.accumulate = index, np.shape(value), accumulate
         ctx.value_dtype = getattr(value, "dtype", None)
         out = x if inplace else x.copy()
-        out[index] = value
+        if accumulate:
+            np.add.at(out, index, value)
+        else:
+            out[index] = value
         return out
 
     @staticmethod
     def backward(ctx, grad):
         need_x, need_value = ctx.needs_input_grad
         grad_x = grad_value = None
-        if need_x:
+        if need_x and ctx.accumulate:
+            grad_x = grad
+        elif need_x:
             grad_x = grad.copy()
             grad_x[ctx.index] = 0
         if need_value:
@@ -229,6 +238,11 @@ def _numpy_index(index) -> tuple[tuple, bool]:
             item = item.data
         elif isinstance(item, (list, tuple)):
             item = np.asarray(item) if len(item) else np.empty(0, dtype=np.int64)
+        if isinstance(item, np.ndarray) and item.dtype == np.uint8:
+            # PyTorch 2.13 still reads a uint8 index as a mask (deprecated, with this warning)
+            warnings.warn("indexing with dtype uint8 is deprecated, as in PyTorch, and reads "
+                          "it as a mask; use a bool tensor instead", UserWarning, stacklevel=4)
+            item = item.astype(bool)
         if isinstance(item, np.ndarray) and item.dtype.kind in "iu" and item.size > 1:
             accumulate = True
         items.append(item)
@@ -536,14 +550,18 @@ def index(input: Tensor, index) -> Tensor:
     return Index.apply(x, index=idx, accumulate=accumulate)
 
 
-def index_put(input: Tensor, index, value) -> Tensor:
+def index_put(input: Tensor, index, value, accumulate: bool = False) -> Tensor:
     """A copy of ``input`` with ``[index] = value``: the out-of-place form of
     ``input[index] = value`` (any index ``input[index]`` accepts; value a tensor or a number
     that broadcasts to the indexed shape, cast to input's dtype). Gradients flow to both.
+    ``accumulate=True`` adds instead, ``[index] += value``, summing repeated indices
+    (PyTorch's ``accumulate``).
     """
     x = as_tensor(input, "index_put")
+    if not isinstance(accumulate, (bool, np.bool_)):
+        raise TypeError(f"index_put: argument 'accumulate' must be a bool, got {accumulate!r}")
     idx, value = _put_operands("index_put", x, index, value)
-    return IndexPut.apply(x, value, index=idx)
+    return IndexPut.apply(x, value, index=idx, accumulate=bool(accumulate))
 
 
 def setitem(input: Tensor, index, value) -> None:

@@ -267,10 +267,19 @@ def _index_put(rng):
         Sample((Diff(x), Const(x[..., 0] > 0), Diff(n(()))), desc="bool-mask-0d-value"),
         Sample((Diff(n((5, 4)).T), (slice(1, 3), _long([0, 4])), Diff(n((2, 2)))),
                desc="noncontig"),
+        Sample((Diff(x), _long([0, 2, 0]), Diff(n((3, 5, 3)))), {"accumulate": True},
+               desc="accumulate-repeats"),
+        Sample((Diff(x), (_long([1, 1, 3]), _long([4, 4, 0])), Diff(n((3,)))),
+               {"accumulate": True}, desc="accumulate-pairs-broadcast"),
+        Sample((Diff(x), Const(x[..., 0] > 0), Diff(n(()))), {"accumulate": True},
+               desc="accumulate-bool-mask"),
     ]
 
 
-def _torch_index_put(x, idx, value):
+def _torch_index_put(x, idx, value, accumulate=False):
+    if accumulate:  # torch.index_put takes a tuple of index tensors
+        return torch.index_put(x, idx if isinstance(idx, tuple) else (idx,), value,
+                               accumulate=True)
     out = x.clone()
     out[idx] = value
     return out
