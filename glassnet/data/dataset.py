@@ -76,8 +76,8 @@ class TensorDataset(Dataset):
 
     def get_batch(self, indices) -> tuple:
         """The samples at ``indices`` (an index array or a slice), stacked: one fancy-index
-        per tensor."""
-        return tuple(Tensor(a[indices]) for a in self._arrays)
+        per tensor, in new memory (``rows``)."""
+        return tuple(Tensor(rows(a, indices)) for a in self._arrays)
 
     def __len__(self) -> int:
         return self._arrays[0].shape[0]
@@ -109,6 +109,15 @@ class Subset(Dataset):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+def rows(array: np.ndarray, indices) -> np.ndarray:
+    """``array[indices]`` in new memory: a slice (an unshuffled loader's batch) is copied as
+    a fancy index would be. A view would let a batch edited in place (``x += 1``,
+    ``Dropout(inplace=True)``) change the dataset itself; PyTorch's collate stacks samples
+    into new memory too."""
+    batch = array[indices]
+    return batch.copy() if isinstance(indices, slice) else batch
 
 
 def batch_getter(dataset):

@@ -222,7 +222,10 @@ class DataLoader:
                 "DataLoader.load_state_dict: state was saved for (num_samples, batch_size, "
                 f"shuffle, drop_last) = {saved}, but this loader has {mine}"
             )
-        if self.shuffle and state["position"] < len(self) and state["seed"] is None:
+        # A shuffling loader's state with no seed and nothing served was taken before its
+        # epoch began (before iter()): the next iter() begins it, drawing the seed then.
+        not_begun = self.shuffle and state["seed"] is None and state["position"] == 0
+        if self.shuffle and 0 < state["position"] < len(self) and state["seed"] is None:
             raise ValueError("DataLoader.load_state_dict: a shuffling loader's mid-epoch "
                              "state needs its 'seed', got None")
         if "generator" in state:
@@ -231,7 +234,7 @@ class DataLoader:
                                  "but this loader has no generator of its own")
             self.generator.bit_generator.state = state["generator"]
         self._live += 1  # iterators made before the restore no longer move the position
-        if state["position"] < len(self):
+        if state["position"] < len(self) and not not_begun:
             self._resume = {k: state[k] for k in keys}
         else:
             self._resume = None

@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from glassnet.data.dataset import Dataset
+from glassnet.data.dataset import Dataset, rows
 from glassnet.data.fetch import MNIST_REMOTE, data_home, dataset_dir, fetch, verify_file
 from glassnet.data.idx import read_idx
 from glassnet.tensor import Tensor
@@ -107,7 +107,7 @@ class MNIST(Dataset):
 
     def _get_batch(self, indices) -> tuple[Tensor, Tensor]:
         """Images (B, 1, 28, 28) float32 in [0, 1] and labels (B,) int64, one gather each."""
-        return Tensor(_scale(self.data[indices])[:, None]), Tensor(self.targets[indices])
+        return Tensor(_scale(self.data[indices])[:, None]), Tensor(rows(self.targets, indices))
 
     def arrays(self, flatten: bool = True, normalize: bool = True) -> tuple:
         """The whole split as NumPy arrays ``(X, y)`` (new arrays, not views of ``data``).

@@ -277,3 +277,32 @@ def test_batch_size_none_yields_unbatched_samples_like_torch():
     assert [type(s).__name__ for s in ours_scalars] == ["Tensor", "Tensor"]
     assert [(s.shape, s.item()) for s in ours_scalars] == \
         [(tuple(t.shape), t.item()) for t in theirs_scalars]
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_batches_edited_in_place_leave_the_dataset_alone(shuffle):
+    # An unshuffled batch was a view of the dataset: Dropout(inplace=True) as a first layer
+    # zeroed the training data itself, epoch after epoch. PyTorch's batches are new memory.
+    x, y = np.ones((8, 3), np.float32), np.arange(8)
+    loader = DataLoader(TensorDataset(x, y), batch_size=4, shuffle=shuffle)
+    for _ in range(2):
+        for xb, yb in loader:
+            xb += 1
+            glassnet.nn.Dropout(0.5, inplace=True)(xb)
+            yb.data[...] = -1
+    np.testing.assert_array_equal(x, 1)
+    np.testing.assert_array_equal(y, np.arange(8))
+
+
+def test_a_shuffling_loaders_state_from_before_its_first_batch_resumes():
+    # Trainer checkpoints at on_epoch_begin(0) hold this state; loading it raised
+    # "a shuffling loader's mid-epoch state needs its 'seed'".
+    x = np.arange(10.0)
+    original = DataLoader(TensorDataset(x), batch_size=3, shuffle=True,
+                          generator=np.random.default_rng(5))
+    saved = json.loads(json.dumps(original.state_dict()))
+    expected = [b[0].data.tolist() for b in original]
+    resumed = DataLoader(TensorDataset(x), batch_size=3, shuffle=True,
+                         generator=np.random.default_rng(99))
+    resumed.load_state_dict(saved)  # also restores the loader's own generator
+    assert [b[0].data.tolist() for b in resumed] == expected
