@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 import struct
 import tempfile
 from collections import OrderedDict
@@ -53,6 +54,9 @@ def serialize(tensors: dict, metadata: dict | None = None) -> bytes:
     for name, array in tensors.items():
         if not isinstance(name, str):
             raise TypeError(f"save: tensor names must be strings, got {name!r}")
+        if name == "__metadata__":  # the format's own key: the file could not be read back
+            raise ValueError("save: '__metadata__' is reserved by the safetensors format; "
+                             "give the tensor another name")
         array = np.asarray(array)
         code = _code(name, array)
         data = np.ascontiguousarray(array, dtype=DTYPES[code]).tobytes()
@@ -78,6 +82,9 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=folder)
     try:
+        # mkstemp makes the file 0600: give it the mode the file it replaces had, else the
+        # one open() would give a new file (0666 less the umask), like the rest of a run
+        os.chmod(tmp, _mode_for(path))
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -95,6 +102,15 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
             os.close(dir_fd)
     except OSError:
         pass
+
+
+def _mode_for(path: str) -> int:
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        umask = os.umask(0)  # reading the umask means setting it: put it straight back
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def save_file(tensors: dict, path, metadata: dict | None = None) -> None:
@@ -118,6 +134,8 @@ def deserialize(buffer: bytes, source: str = "<bytes>") -> tuple[OrderedDict, di
         header = json.loads(buffer[8:8 + n].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise fail(f"the header is not valid JSON ({e})") from None
+    except RecursionError:
+        raise fail("the header nests JSON too deeply to be a safetensors header") from None
     if not isinstance(header, dict):
         raise fail("the header is not a JSON object")
     metadata = header.pop("__metadata__", {}) or {}
@@ -129,12 +147,14 @@ def deserialize(buffer: bytes, source: str = "<bytes>") -> tuple[OrderedDict, di
     for name, info in header.items():
         if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
             raise fail(f"entry '{name}' must have exactly dtype, shape and data_offsets")
-        dtype = DTYPES.get(info["dtype"])
+        dtype = DTYPES.get(info["dtype"]) if isinstance(info["dtype"], str) else None
         if dtype is None:
             raise fail(f"entry '{name}' has unknown dtype {info['dtype']!r}")
         shape, offsets = info["shape"], info["data_offsets"]
         if not isinstance(shape, list) or not all(
-                isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape):
+                isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape) \
+                or 0 in shape and math.prod(s for s in shape if s) >= 2**62:
+            # (a huge shape with a 0 needs 0 bytes, so the byte count below cannot catch it)
             raise fail(f"entry '{name}' has an invalid shape {shape!r}")
         if (not isinstance(offsets, list) or len(offsets) != 2
                 or not all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)

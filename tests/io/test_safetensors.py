@@ -90,6 +90,11 @@ def _write(path, header: dict, data: bytes = b"", raw_header: bytes | None = Non
     ("bad_metadata", "__metadata__ must map strings to strings"),
     ("shape_overflows_int64", r"need 73786976294838206464"),
     ("shape_product_wraps_to_zero", r"need 73786976294838206464"),
+    # These escaped as TypeError, RecursionError and NumPy's own ValueError, so the glassnet
+    # command printed a traceback instead of its one-line error:
+    ("dtype_is_a_list", r"entry 'w' has unknown dtype \['F32'\]"),
+    ("deep_json", "nests JSON too deeply"),
+    ("empty_but_huge_shape", r"entry 'w' has an invalid shape \[0, 10{30}\]"),
 ])
 def test_malformed_files_are_refused_with_a_reason(tmp_path, case, match):
     path = tmp_path / f"{case}.safetensors"
@@ -119,6 +124,12 @@ def test_malformed_files_are_refused_with_a_reason(tmp_path, case, match):
         _write(path, {"w": {**entry, "shape": [2**64], "data_offsets": [0, 0]}})
     elif case == "shape_product_wraps_to_zero":  # 2**32 * 2**32 wraps to 0 in int64
         _write(path, {"w": {**entry, "shape": [2**32, 2**32], "data_offsets": [0, 0]}})
+    elif case == "dtype_is_a_list":
+        _write(path, {"w": {**entry, "dtype": ["F32"]}}, data)
+    elif case == "deep_json":
+        _write(path, {}, raw_header=b"[" * 100_000 + b"]" * 100_000)
+    elif case == "empty_but_huge_shape":
+        _write(path, {"w": {**entry, "shape": [0, 10**30], "data_offsets": [0, 0]}})
     with pytest.raises(SafetensorsError, match=match) as info:
         load_file(path)
     assert str(path) in str(info.value)
@@ -143,3 +154,24 @@ def test_loading_never_unpickles(tmp_path):
     save_file({"blob": payload}, path)
     loaded, _ = load_file(path)
     assert loaded["blob"].dtype == np.uint8
+
+
+def test_files_get_the_mode_a_new_file_would_and_keep_an_existing_ones(tmp_path):
+    # mkstemp's 0600 used to reach every safetensors file, unlike the run's other files
+    umask = os.umask(0o022)
+    try:
+        fresh = tmp_path / "fresh.safetensors"
+        save_file({"w": np.zeros(2)}, fresh)
+        assert fresh.stat().st_mode & 0o777 == 0o644
+        os.chmod(fresh, 0o640)
+        save_file({"w": np.ones(2)}, fresh)
+        assert fresh.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(umask)
+
+
+def test_a_tensor_named_like_the_metadata_key_is_refused_before_writing(tmp_path):
+    path = tmp_path / "m.safetensors"
+    with pytest.raises(ValueError, match="'__metadata__' is reserved"):
+        save_file({"__metadata__": np.zeros(2)}, path)
+    assert not path.exists()
