@@ -53,17 +53,27 @@ def prepare_digit(gray: np.ndarray) -> np.ndarray:
 def load_digit_image(path: str | os.PathLike) -> np.ndarray:
     """Read an image file (PNG, JPEG, ...) of one digit; returns MNIST-style (28, 28) float32.
 
-    Transparent pixels count as white paper. Raises OSError/ValueError for a file that is
-    not an image or holds no visible digit.
+    The image is turned upright by its EXIF orientation (as a photo viewer shows it), and
+    transparent pixels count as white paper (an alpha channel, a palette's or a grayscale
+    image's transparent value). Images of more than 8 bits per pixel (16-bit, 32-bit or
+    float grayscale) are scaled from their darkest to their brightest value rather than
+    clipped at 255. Raises OSError/ValueError for a file that is not an image or holds no
+    visible digit.
     """
     try:
-        from PIL import Image, UnidentifiedImageError
+        from PIL import Image, ImageOps, UnidentifiedImageError
     except ImportError:
         raise ImportError("reading images needs Pillow: pip install 'glassnet[cli]'") from None
     try:
         with Image.open(path) as image:
             image.load()
-            if image.mode in ("RGBA", "LA", "P"):
+            image = ImageOps.exif_transpose(image)  # a phone photo, the way it is shown
+            if image.mode in ("I", "F") or image.mode.startswith("I;16"):
+                deep = np.asarray(image, dtype=np.float64)
+                low, high = float(deep.min()), float(deep.max())
+                gray = (deep - low) / (high - low) if high > low else np.zeros_like(deep)
+                return prepare_digit(gray)
+            if image.mode in ("RGBA", "LA", "PA", "P") or "transparency" in image.info:
                 rgba = image.convert("RGBA")
                 paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
                 image = Image.alpha_composite(paper, rgba)

@@ -144,6 +144,35 @@ def test_digit_preparation_centres_and_scales_like_mnist():
         prepare_digit(np.ones((50, 50)))
 
 
+def test_16_bit_rotated_and_transparent_digit_images_read_like_the_8_bit_upright_one(
+        tmp_path):
+    # 16-bit images were clipped at 255 (a 60000-paper, 15000-ink PNG read as blank), EXIF
+    # orientation was ignored (a phone photo came out turned 90 degrees), and a grayscale
+    # PNG's transparent value was not taken as paper.
+    from PIL import Image
+
+    from glassnet.data.digits import load_digit_image
+
+    paper = np.full((60, 40), 255, np.uint8)
+    paper[10:50, 25:30] = 0  # a dark bar right of centre
+    Image.fromarray(paper).save(tmp_path / "plain.png")
+    expected = load_digit_image(tmp_path / "plain.png")
+
+    deep = np.where(paper == 255, 60000, 15000).astype(np.uint16)
+    Image.fromarray(deep).save(tmp_path / "deep.png")
+    np.testing.assert_allclose(load_digit_image(tmp_path / "deep.png"), expected, atol=0.02)
+
+    turned = Image.fromarray(np.rot90(paper).copy())  # stored on its side, EXIF says turn
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to view
+    turned.save(tmp_path / "turned.jpg", exif=exif, quality=100)
+    np.testing.assert_allclose(load_digit_image(tmp_path / "turned.jpg"), expected, atol=0.1)
+
+    clear = np.where(paper == 255, 7, 0).astype(np.uint8)  # value 7 marked transparent
+    Image.fromarray(clear).save(tmp_path / "clear.png", transparency=7)
+    np.testing.assert_allclose(load_digit_image(tmp_path / "clear.png"), expected, atol=0.02)
+
+
 def test_a_killed_run_resumes_to_the_same_model_as_an_uninterrupted_one(tmp_path):
     import os
     import signal
