@@ -258,6 +258,7 @@ def test_index_put_accumulate_adds_every_repeat_like_torch():
         F.index_put(x, gn.tensor(rows), v, accumulate="yes")
 
 
+@pytest.mark.filterwarnings("ignore:indexing with dtype torch.uint8:UserWarning")  # backward
 def test_a_uint8_index_is_a_mask_with_torchs_deprecation_warning():
     base = np.arange(6.0).reshape(2, 3)
     mask = np.array([1, 0], np.uint8)
