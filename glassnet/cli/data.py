@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from glassnet.cli.errors import CommandError
+
 
 def add_arguments(parser) -> None:
     sub = parser.add_subparsers(dest="data_command", required=True)
@@ -15,7 +17,10 @@ def run(args) -> int:
     from glassnet.data import MNIST
 
     for train in (True, False):
-        dataset = MNIST(args.root, train=train, download=True)
+        try:
+            dataset = MNIST(args.root, train=train, download=True)
+        except (OSError, ValueError, RuntimeError) as e:  # no network, a bad mirror, a disk
+            raise CommandError(f"data fetch mnist: {e}") from None
         print(f"MNIST {'train' if train else 'test'}: {len(dataset)} images, verified by "
               "SHA-256")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.cli import datasets
+from glassnet.cli.errors import CommandError
 from glassnet.cli.runs import load_model
 
 
@@ -18,8 +19,12 @@ def run(args) -> int:
     from glassnet import nn, train
 
     model, config = load_model(args.run)
-    _, _, x_test, y_test, info = datasets.load(config["dataset"], config["seed"],
-                                               args.data_root, config.get("samples", 1000))
+    try:
+        _, _, x_test, y_test, info = datasets.load(config["dataset"], config["seed"],
+                                                   args.data_root, config.get("samples", 1000))
+    except (OSError, ValueError, RuntimeError, MemoryError) as e:  # (fetching: RuntimeError)
+        raise CommandError(f"evaluate: could not load dataset {config['dataset']!r} of run "
+                           f"{args.run!r}: {e}") from None
     x_test = datasets.model_inputs(config, x_test)
     results = train.evaluate(model, nn.CrossEntropyLoss(),
                              (gn.from_numpy(x_test), gn.from_numpy(y_test)))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 
+import numpy as np
+
 from glassnet.cli.errors import CommandError
 
 
@@ -13,12 +15,18 @@ def read_config(run_dir: str) -> dict:
     path = os.path.join(run_dir, "config.json")
     try:
         with open(path) as f:
-            return json.load(f)
+            config = json.load(f)
     except FileNotFoundError:
         raise CommandError(f"{run_dir!r} is not a glassnet run folder: {path} is missing") \
             from None
     except json.JSONDecodeError as e:
         raise CommandError(f"{path} is not valid JSON: {e}") from None
+    except OSError as e:
+        raise CommandError(f"cannot read {path}: {e.strerror or e}") from None
+    if not isinstance(config, dict):
+        raise CommandError(f"{path} must hold a JSON object of settings, got "
+                           f"{type(config).__name__}")
+    return config
 
 
 def load_model(run_dir: str):
@@ -30,12 +38,20 @@ def load_model(run_dir: str):
     for path in (config_path, weights_path):
         if not os.path.isfile(path):
             raise CommandError(f"{run_dir!r} is not a finished glassnet run: {path} is missing")
+    config = read_config(run_dir)
+    missing = [k for k in ("dataset", "seed") if k not in config]  # train writes both
+    if missing:
+        raise CommandError(f"{config_path} lacks the settings {missing}; it was not written "
+                           "by glassnet train")
     try:
-        with open(config_path) as f:
-            config = json.load(f)
         model = models.build(config)
         model.load_state_dict(io.load(weights_path))
-    except (ValueError, KeyError, OSError, json.JSONDecodeError) as e:
+    except (ValueError, KeyError, TypeError, OSError, MemoryError) as e:
         raise CommandError(f"could not load the model of run {run_dir!r}: {e}") from None
+    broken = [name for name, p in model.named_parameters() if not np.isfinite(p.data).all()]
+    if broken:  # a diverged run: its predictions would be NaN, not answers
+        raise CommandError(f"the weights of run {run_dir!r} hold NaN or inf ({broken[0]}"
+                           f"{' and more' if len(broken) > 1 else ''}): the training "
+                           "diverged; train again with a smaller --lr")
     model.eval()
     return model, config

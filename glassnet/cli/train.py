@@ -24,6 +24,7 @@ from glassnet.cli.options import (
     positive_int,
     seed,
 )
+from glassnet.io.safetensors import atomic_write
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 SCHEDULES = ("none", "onecycle", "cosine", "step")
@@ -77,19 +78,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def new_run_folder(out: str | None, dataset: str) -> str:
-    """A fresh folder: earlier runs are never overwritten."""
-    if out is None:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        out = os.path.join("runs", f"{dataset}-{stamp}")
-        suffix = 1
-        while os.path.exists(out):
-            suffix += 1
-            out = os.path.join("runs", f"{dataset}-{stamp}-{suffix}")
-    elif os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)):
-        raise CommandError(f"--out {out!r} already exists and is not empty; choose a new "
-                           "folder so that earlier runs stay intact")
-    os.makedirs(out, exist_ok=True)
-    return out
+    """A fresh folder: earlier runs are never overwritten. The folder is claimed by creating
+    it (``mkdir`` fails if it exists), so two runs started in the same second, or given the
+    same ``--out``, never share one; ``--out`` may also name an existing empty folder."""
+    try:
+        if out is None:
+            os.makedirs("runs", exist_ok=True)
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            for suffix in range(1, 10_000):
+                out = os.path.join("runs", f"{dataset}-{stamp}" + (f"-{suffix}" if suffix > 1
+                                                                     else ""))
+                try:
+                    os.mkdir(out)
+                    return out
+                except FileExistsError:
+                    continue
+            raise CommandError(f"train: could not find a free run folder name in 'runs' for "
+                               f"{dataset}-{stamp}")
+        if not out:
+            raise CommandError("train: --out must name a folder, got ''")
+        parent = os.path.dirname(os.path.abspath(out))
+        os.makedirs(parent, exist_ok=True)
+        try:
+            os.mkdir(out)
+        except FileExistsError:
+            if not os.path.isdir(out) or os.listdir(out):
+                raise CommandError(f"--out {out!r} already exists and is not empty; choose a "
+                                   "new folder so that earlier runs stay intact") from None
+        return out
+    except OSError as e:
+        raise CommandError(f"train: cannot make the run folder {out!r}: {e.strerror or e}") \
+            from None
+
+
+def write_json(path: str, value, **options) -> None:
+    """``value`` as JSON in ``path``, written atomically (a reader or a kill sees the old
+    file or the whole new one, as for the checkpoints)."""
+    atomic_write(path, (json.dumps(value, indent=2, **options) + "\n").encode("utf-8"))
 
 
 def make_optimizer(name: str, params, args):
@@ -186,18 +211,23 @@ def run(args) -> int:
     try:
         x_train, y_train, x_test, y_test, info = datasets.load(
             args.dataset, args.seed, args.data_root, args.samples)
-    except (OSError, ValueError, RuntimeError) as e:
-        raise CommandError(f"train: could not load dataset {args.dataset!r}: {e}") from None
+    except (OSError, ValueError, RuntimeError, MemoryError) as e:
+        reason = str(e) or "out of memory"  # (a MemoryError often has no message)
+        raise CommandError(f"train: could not load dataset {args.dataset!r}: {reason}") \
+            from None
     run_dir = args.resume if checkpoint else new_run_folder(args.out, args.dataset)
     config = {"in_features": info["in_features"], "out_features": info["classes"],
               **{k: getattr(args, k) for k in SETTINGS}}
     x_train = datasets.model_inputs(config, x_train)
     x_test = datasets.model_inputs(config, x_test)
     if not checkpoint:
-        with open(os.path.join(run_dir, "config.json"), "w") as f:
-            json.dump(config, f, indent=2)
+        write_json(os.path.join(run_dir, "config.json"), config)
 
-    model = models.build(config)
+    try:
+        model = models.build(config)
+    except MemoryError:
+        raise CommandError(f"train: a model of {model_summary(config)} does not fit in "
+                           "memory") from None
     loss_fn = nn.CrossEntropyLoss()
     optimizer = make_optimizer(args.optimizer, model.parameters(), args)
     generator = np.random.default_rng(args.seed)
@@ -228,8 +258,7 @@ def run(args) -> int:
         "history": history.history, "config": config,
         "confusion_matrix": train.confusion_matrix(outputs, y_test, info["classes"]).tolist(),
     }
-    with open(os.path.join(run_dir, "metrics.json"), "w") as f:
-        json.dump(report, f, indent=2)
+    write_json(os.path.join(run_dir, "metrics.json"), report)
     plots = write_plots(run_dir, args.dataset, history.history, outputs, predicted,
                         x_test, y_test, model)
     print(f"\ntest accuracy {final['accuracy']:.2%}  test loss {final['loss']:.4f}  "
@@ -476,8 +505,7 @@ def run_charlm(args) -> int:
                                    config["seq_len"])
     run_dir = args.resume if checkpoint else new_run_folder(args.out, "charlm")
     if not checkpoint:
-        with open(os.path.join(run_dir, "config.json"), "w") as f:
-            json.dump(config, f, indent=2, ensure_ascii=False)
+        write_json(os.path.join(run_dir, "config.json"), config, ensure_ascii=False)
 
     gn.manual_seed(config["seed"])
     model = charlm.CharLM(len(vocab), config["embedding_dim"], config["hidden"],
@@ -523,8 +551,7 @@ def run_charlm(args) -> int:
         "characters": {"train": train_stream.num_targets, "val": val_stream.num_targets},
         "history": hist, "sample": text_sample, "config": config,
     }
-    with open(os.path.join(run_dir, "metrics.json"), "w") as f:
-        json.dump(report, f, indent=2, ensure_ascii=False)
+    write_json(os.path.join(run_dir, "metrics.json"), report, ensure_ascii=False)
     plots = []
     try:
         from glassnet import viz

@@ -214,6 +214,15 @@ class DataLoader:
         missing = [k for k in keys if k not in state]
         if missing:
             raise ValueError(f"DataLoader.load_state_dict: state is missing {missing}")
+        for key in ("epoch", "position"):  # counts, as state_dict wrote them
+            value = state[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"DataLoader.load_state_dict: '{key}' must be a count >= 0, "
+                                 f"got {value!r}")
+        seed = state["seed"]
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise ValueError(f"DataLoader.load_state_dict: 'seed' must be an int or None, got "
+                             f"{seed!r}")
         saved = (state["num_samples"], state["batch_size"], state["shuffle"],
                  state["drop_last"])
         mine = (len(self.dataset), self.batch_size, self.shuffle, self.drop_last)

@@ -264,3 +264,41 @@ def test_cnn_run_writes_filters_and_feature_maps_and_predicts(tmp_path, capsys):
 def test_cnn_needs_images(capsys):
     assert main(["train", "--model", "cnn", "--dataset", "xor", "--quiet"]) == 1
     assert "--model cnn takes images" in capsys.readouterr().err
+
+
+def test_run_folders_that_cannot_be_made_are_one_line_errors(tmp_path, capsys):
+    # --out '' and a path through a file raised FileNotFoundError / NotADirectoryError
+    blocker = tmp_path / "a_file"
+    blocker.write_text("keep me")
+    for out, message in (("", "--out must name a folder"),
+                         (str(blocker / "sub"), "cannot make the run folder")):
+        code = main(["train", "--dataset", "circles", "--epochs", "1", "--quiet",
+                     "--out", out])
+        assert code == 1
+        assert message in capsys.readouterr().err
+    assert blocker.read_text() == "keep me"
+
+
+def test_evaluate_and_predict_refuse_a_diverged_or_foreign_run_in_one_line(tmp_path, capsys):
+    # NaN weights printed "probability nan%" and exited 0 (predict) or a traceback
+    # (evaluate); a config.json that is not a run's gave tracebacks too.
+    from glassnet.io.safetensors import load_file, save_file
+
+    code, run = train_toy(tmp_path, "run", "--epochs", "1")
+    assert code == 0
+    capsys.readouterr()
+    tensors, metadata = load_file(run / "model.safetensors")
+    name = sorted(tensors)[0]
+    tensors[name][...] = np.nan
+    save_file(tensors, run / "model.safetensors", metadata)
+    for command in (["evaluate", str(run)], ["predict", str(run), str(tmp_path / "d.png")]):
+        assert main(command) == 1
+        err = capsys.readouterr().err
+        assert f"hold NaN or inf ({name}" in err and "Traceback" not in err
+
+    config = run / "config.json"
+    for text, message in (("[]", "must hold a JSON object of settings, got list"),
+                          ('{"hidden": [16]}', "lacks the settings ['dataset', 'seed']")):
+        config.write_text(text)
+        assert main(["evaluate", str(run)]) == 1
+        assert message in capsys.readouterr().err

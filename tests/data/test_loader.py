@@ -306,3 +306,15 @@ def test_a_shuffling_loaders_state_from_before_its_first_batch_resumes():
                          generator=np.random.default_rng(99))
     resumed.load_state_dict(saved)  # also restores the loader's own generator
     assert [b[0].data.tolist() for b in resumed] == expected
+
+
+@pytest.mark.parametrize("key, value", [("position", "x"), ("position", 1.5), ("epoch", -1),
+                                        ("seed", "s")])
+def test_a_damaged_loader_state_is_refused_and_changes_nothing(key, value):
+    loader = DataLoader(TensorDataset(np.arange(10.0)), batch_size=3, shuffle=True)
+    state = loader.state_dict()
+    state[key] = value
+    before = loader.state_dict()
+    with pytest.raises(ValueError, match=f"'{key}' must be"):
+        loader.load_state_dict(state)
+    assert loader.state_dict() == before
