@@ -348,7 +348,11 @@ class TerminateOnNaN(Callback):
 
 
 class CSVLogger(Callback):
-    """Append one CSV row of epoch logs per epoch to ``filename`` (flushed each epoch)."""
+    """Append one CSV row of epoch logs per epoch to ``filename`` (flushed each epoch).
+
+    In a run resumed from a checkpoint (``fit(resume_from=...)`` with ``append=True``), the
+    rows for epochs after the checkpoint's are dropped first: the run is about to write them
+    again (an epoch stopped by a NaN, or one finished after the last checkpoint)."""
 
     def __init__(self, filename: str, separator: str = ",", append: bool = False):
         self.filename, self.separator, self.append = filename, separator, append
@@ -358,6 +362,8 @@ class CSVLogger(Callback):
         exists = self.append and os.path.exists(self.filename)
         folder = os.path.dirname(os.path.abspath(self.filename))
         os.makedirs(folder, exist_ok=True)
+        if exists and "resumed_at_epoch" in logs:
+            self._drop_rows_after(logs["resumed_at_epoch"])
         self.file = open(self.filename, "a" if self.append else "w", newline="")
         self.writer = None
         self.keys = None
@@ -375,6 +381,32 @@ class CSVLogger(Callback):
         self.writer.writerow({"epoch": epoch + 1, **logs})
         self.file.flush()
 
+    def _drop_rows_after(self, epoch: int) -> None:
+        """Rewrite the log (atomically) without its rows for epochs after ``epoch``."""
+        with open(self.filename, newline="") as f:
+            reader = csv.DictReader(f, delimiter=self.separator)
+            keys, rows = list(reader.fieldnames or []), list(reader)
+        kept = [row for row in rows if not _epoch_after(row.get("epoch"), epoch)]
+        if len(kept) == len(rows):
+            return
+        self._rewrite(keys, kept)
+
+    def _rewrite(self, keys: list, rows: list) -> None:
+        temp = f"{self.filename}.tmp"
+        try:
+            with open(temp, "w", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=keys, delimiter=self.separator,
+                                        extrasaction="ignore", restval="")
+                writer.writeheader()
+                writer.writerows({k: v for k, v in row.items() if k is not None}
+                                 for row in rows)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(temp, self.filename)
+        finally:
+            if os.path.exists(temp):
+                os.remove(temp)
+
     def _extend_existing_header(self) -> None:
         """Appending to a log whose columns differ: keep its columns (in its order), add the
         new ones after them, and rewrite the earlier rows under that header (atomically), so
@@ -386,22 +418,17 @@ class CSVLogger(Callback):
         keys = old_keys + [k for k in self.keys if k not in old_keys]
         ragged = any(None in row for row in rows)  # fields past the header: unnamed
         if keys != old_keys or ragged:
-            temp = f"{self.filename}.tmp"
-            try:
-                with open(temp, "w", newline="") as f:
-                    writer = csv.DictWriter(f, fieldnames=keys, delimiter=self.separator,
-                                            extrasaction="ignore")
-                    writer.writeheader()
-                    writer.writerows({k: v for k, v in row.items() if k is not None}
-                                     for row in rows)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(temp, self.filename)
-            finally:
-                if os.path.exists(temp):
-                    os.remove(temp)
+            self._rewrite(keys, rows)
         self.keys = keys
         self.file = open(self.filename, "a", newline="")
 
     def on_train_end(self, logs):
         self.file.close()
+
+
+def _epoch_after(value, epoch: int) -> bool:
+    """Whether a CSV row's epoch field is a number > ``epoch`` (a row without one is kept)."""
+    try:
+        return int(value) > epoch
+    except (TypeError, ValueError):
+        return False

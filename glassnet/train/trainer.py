@@ -104,7 +104,9 @@ class Trainer:
             initial_epoch, skip_batches = info["epoch"], info["batch"]
             totals = info["extra"].get("epoch_totals")
             resumed_totals = (totals["sums"], totals["seen"]) if totals else None
-        cbs.on_train_begin({})
+        # A resumed run tells its callbacks where it starts: epochs after initial_epoch are
+        # about to be run (again), e.g. for CSVLogger to drop rows written past the checkpoint.
+        cbs.on_train_begin({} if resume_from is None else {"resumed_at_epoch": initial_epoch})
         try:
             for epoch in range(initial_epoch, epochs):
                 self.epoch, self.epoch_start_step = epoch, self.global_step - skip_batches

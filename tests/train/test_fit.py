@@ -266,3 +266,27 @@ def test_csv_logger_appends_to_a_ragged_log_without_failing(tmp_path):
     assert all(len(row) == len(rows[0]) for row in rows) and len(rows) == 4
     assert rows[2][:3] == ["2", "0.6", "0.1"]  # the labelled fields are kept
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]  # no temp file left
+
+
+def test_a_resumed_run_rewrites_the_log_rows_after_its_checkpoint_once(tmp_path):
+    # After a NaN stop in epoch 2 the log kept an empty epoch-2 row, and --resume then
+    # appended a second epoch-2 row.
+    X, y = blobs_problem()
+    model = small_model()
+    trainer = train.Trainer(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1))
+    trainer.fit((X, y), epochs=1, batch_size=16, verbose=False)
+    checkpoint = str(tmp_path / "ckpt.safetensors")
+    trainer.save_checkpoint(checkpoint, epoch_finished=0)
+    log = tmp_path / "log.csv"
+    log.write_text("epoch,loss,lr\n1,0.7,0.1\n2,,0.1\n")  # epoch 2 stopped by a NaN
+    trainer.fit((X, y), epochs=3, batch_size=16, verbose=False, resume_from=checkpoint,
+                callbacks=[train.CSVLogger(str(log), append=True)])
+    rows = list(csv.DictReader(open(log)))
+    assert [row["epoch"] for row in rows] == ["1", "2", "3"]
+    assert rows[0]["loss"] == "0.7" and float(rows[1]["loss"]) > 0  # the new epoch-2 row
+    fresh = tmp_path / "fresh.csv"  # a plain append (no resume) still keeps every row
+    fresh.write_text("epoch,loss,lr\n1,0.7,0.1\n")
+    train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y),
+              epochs=1, metrics=(), callbacks=[train.CSVLogger(str(fresh), append=True)],
+              verbose=False)
+    assert [row["epoch"] for row in csv.DictReader(open(fresh))] == ["1", "1"]
