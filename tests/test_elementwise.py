@@ -122,3 +122,22 @@ def test_maximum_and_minimum_promote_dtypes_like_torch(name):
         theirs = getattr(torch, name)(torch.from_numpy(x), torch.from_numpy(y))
         assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), (x.dtype, y.dtype)
         assert ours.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize("a, b", [([1.0, 2.0], [True, False]), ([1, 2], True),
+                                  ([True], 2.5), ([True], [True]), (2.5, [True])])
+def test_subtraction_with_bools_is_refused_as_torch_refuses_it(a, b):
+    # glassnet computed these (True - 2.5 = -1.5); PyTorch refuses every one
+    def tensor(v, lib):
+        return lib.tensor(v) if isinstance(v, list) else v
+    with pytest.raises(RuntimeError, match="Subtraction, the `-` operator, with"):
+        tensor(a, torch) - tensor(b, torch)
+    with pytest.raises(TypeError, match=r"sub: subtraction with a bool .* use (~|\^)"):
+        tensor(a, gn) - tensor(b, gn)
+    with pytest.raises(TypeError, match="neg: negation of a bool tensor"):
+        F.neg(gn.tensor([True, False]))
+
+
+def test_the_sign_of_a_bool_tensor_is_itself_like_torch():
+    ours, theirs = F.sign(gn.tensor([True, False])), torch.sign(torch.tensor([True, False]))
+    assert ours.tolist() == theirs.tolist() and ours.dtype == gn.bool

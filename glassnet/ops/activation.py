@@ -406,8 +406,12 @@ def step(input) -> Tensor:
 
 
 def sign(input) -> Tensor:
-    """-1, 0 or 1 by the sign of each element (zero gradient)."""
-    return Sign.apply(as_tensor(input, "sign"))
+    """-1, 0 or 1 by the sign of each element (zero gradient); a bool tensor is its own
+    sign, as in PyTorch."""
+    x = as_tensor(input, "sign")
+    if x.data.dtype.kind == "b":
+        return Tensor(x.data.copy())
+    return Sign.apply(x)
 
 
 def maxout(input, pieces: int, dim: int = 1) -> Tensor:

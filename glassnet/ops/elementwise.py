@@ -414,7 +414,14 @@ def add(input, other, alpha=1) -> Tensor:
 
 
 def sub(input, other, alpha=1) -> Tensor:
-    """input - alpha * other, with broadcasting."""
+    """input - alpha * other, with broadcasting. Refused with a bool operand, as in
+    PyTorch (invert a mask with ``~``; compare two with ``^``)."""
+    bools = [v for v in (input, other) if _is_bool(v)]
+    if bools:
+        advice = ("use ^ (logical_xor) for two masks" if len(bools) == 2
+                  else "use ~ (logical_not) to invert a mask")
+        raise TypeError(f"sub: subtraction with a bool {'tensor' if len(bools) < 2 else 'pair'}"
+                        f" is not supported, as in PyTorch; {advice}")
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     return Sub.apply(*binary_operands("sub", input, other))
@@ -455,8 +462,20 @@ def _no_bools(op: str, a, b) -> tuple:
 
 
 def neg(input) -> Tensor:
-    """-input."""
-    return Neg.apply(as_tensor(input, "neg"))
+    """-input (refused on a bool tensor, as in PyTorch: invert a mask with ``~``)."""
+    x = as_tensor(input, "neg")
+    if x.data.dtype.kind == "b":
+        raise TypeError(f"neg: negation of a bool tensor (shape {x.shape}) is not supported, "
+                        "as in PyTorch; use ~ (logical_not) to invert a mask")
+    return Neg.apply(x)
+
+
+def _is_bool(value) -> bool:
+    """A bool tensor, array or Python/NumPy bool."""
+    if isinstance(value, (bool, np.bool_)):
+        return True
+    data = value.data if isinstance(value, Tensor) else value
+    return isinstance(data, np.ndarray) and data.dtype.kind == "b"
 
 
 def pow(input, exponent) -> Tensor:
