@@ -175,3 +175,20 @@ def test_a_tensor_named_like_the_metadata_key_is_refused_before_writing(tmp_path
     with pytest.raises(ValueError, match="'__metadata__' is reserved"):
         save_file({"__metadata__": np.zeros(2)}, path)
     assert not path.exists()
+
+
+def test_unsigned_tensors_round_trip_and_read_the_reference_files(tmp_path):
+    # U16, U32 and U64 are safetensors dtypes; they were refused on save and called "not a
+    # valid safetensors file" on load
+    tensors = {f"u{bits}": np.array([0, 1, 2**bits - 1], dtype=f"u{bits // 8}")
+               for bits in (16, 32, 64)}
+    ours, theirs = tmp_path / "ours.safetensors", tmp_path / "theirs.safetensors"
+    save_file(tensors, ours)
+    safetensors.numpy.save_file(tensors, str(theirs))
+    for path in (ours, theirs):
+        loaded, _ = load_file(path)
+        for name, array in tensors.items():
+            assert loaded[name].dtype == array.dtype
+            np.testing.assert_array_equal(loaded[name], array)
+    reference = safetensors.numpy.load_file(str(ours))  # the reference reads ours
+    np.testing.assert_array_equal(reference["u64"], tensors["u64"])
