@@ -325,3 +325,19 @@ def test_recurrent_layer_backward_through_an_empty_batch_like_torch(kind, bidire
     for (name, p), t_p in zip(layer.named_parameters(), t_layer.parameters()):
         assert p.grad.shape == tuple(t_p.grad.shape), name
         np.testing.assert_array_equal(p.grad.data, t_p.grad.numpy(), err_msg=name)  # all zero
+
+
+def test_a_relu_rnn_passes_the_gradient_through_a_nan_like_torch():
+    # relu's backward gives the upstream gradient where the output is NaN (its test is
+    # "out <= 0"); the RNN's own relu derivative used out > 0 and gave 0 there
+    x = np.array([[np.nan, 1.0]])
+    w_ih, w_hh, b = np.eye(2), np.zeros((2, 2)), np.zeros(2)
+    h = np.zeros((1, 2))
+    leaves = [gn.tensor(a, requires_grad=True) for a in (w_ih, b)]
+    out = F.rnn_relu_cell(gn.tensor(x), gn.tensor(h), leaves[0], gn.tensor(w_hh), leaves[1])
+    out.backward(np.ones((1, 2)))
+    t_leaves = [torch.tensor(a, requires_grad=True) for a in (w_ih, b)]
+    t_out = torch.rnn_relu_cell(torch.tensor(x), torch.tensor(h), t_leaves[0],
+                                torch.tensor(w_hh), t_leaves[1], None)
+    t_out.backward(torch.ones((1, 2), dtype=torch.float64))
+    np.testing.assert_array_equal(leaves[1].grad.data, t_leaves[1].grad.numpy())  # [1, 1]

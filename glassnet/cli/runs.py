@@ -41,8 +41,10 @@ def load_model(run_dir: str):
     config = read_config(run_dir)
     missing = [k for k in ("dataset", "seed") if k not in config]  # train writes both
     if missing:
-        raise CommandError(f"{config_path} lacks the settings {missing}; it was not written "
-                           "by glassnet train")
+        kind = "a character language model (use glassnet sample)" \
+            if config.get("model") == "charlm" else "not a run of glassnet train"
+        raise CommandError(f"{config_path} lacks the settings {missing} that evaluate and "
+                           f"predict need: {kind}")
     try:
         model = models.build(config)
         model.load_state_dict(io.load(weights_path))

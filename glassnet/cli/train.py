@@ -78,9 +78,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def new_run_folder(out: str | None, dataset: str) -> str:
-    """A fresh folder: earlier runs are never overwritten. The folder is claimed by creating
-    it (``mkdir`` fails if it exists), so two runs started in the same second, or given the
-    same ``--out``, never share one; ``--out`` may also name an existing empty folder."""
+    """A fresh folder: earlier runs are never overwritten. A folder named from the time is
+    claimed by creating it (``mkdir`` fails if it exists), so two runs started in the same
+    second never share one. ``--out`` names a folder to create, or an existing empty one."""
     try:
         if out is None:
             os.makedirs("runs", exist_ok=True)

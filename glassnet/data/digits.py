@@ -70,6 +70,11 @@ def load_digit_image(path: str | os.PathLike) -> np.ndarray:
             image = ImageOps.exif_transpose(image)  # a phone photo, the way it is shown
             if image.mode in ("I", "F") or image.mode.startswith("I;16"):
                 deep = np.asarray(image, dtype=np.float64)
+                clear = image.info.get("transparency")
+                if isinstance(clear, (int, float)):  # that value is paper: full white
+                    white = 65535.0 if image.mode != "F" and deep.max() <= 65535 \
+                        else float(deep.max())
+                    deep = np.where(deep == clear, white, deep)
                 low, high = float(deep.min()), float(deep.max())
                 gray = (deep - low) / (high - low) if high > low else np.zeros_like(deep)
                 return prepare_digit(gray)

@@ -20,7 +20,6 @@ import math
 import os
 import stat
 import struct
-import tempfile
 from collections import OrderedDict
 
 import numpy as np
@@ -81,15 +80,13 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=folder)
+    fd, tmp = _new_temp_file(folder)
     try:
-        # mkstemp makes the file 0600: give it the mode the file it replaces had, else the
-        # one open() would give a new file (0666 less the umask), like the rest of a run
-        os.chmod(tmp, _mode_for(path))
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        _keep_mode(tmp, path)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -105,13 +102,25 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
         pass
 
 
-def _mode_for(path: str) -> int:
+def _new_temp_file(folder: str) -> tuple[int, str]:
+    """(descriptor, path) of a new, unique temp file in ``folder``, created with mode 0666 so
+    that the kernel applies the umask as for any new file (mkstemp would make it 0600)."""
+    for _ in range(100):
+        tmp = os.path.join(folder, f".tmp-{os.urandom(6).hex()}.part")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not create a temporary file in {folder}")
+
+
+def _keep_mode(tmp: str, path: str) -> None:
+    """Give the new file the permission bits of the file it replaces, if there is one (and
+    the filesystem has permissions at all)."""
     try:
-        return stat.S_IMODE(os.stat(path).st_mode)
+        os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode) & 0o777)
     except OSError:
-        umask = os.umask(0)  # reading the umask means setting it: put it straight back
-        os.umask(umask)
-        return 0o666 & ~umask
+        pass
 
 
 def save_file(tensors: dict, path, metadata: dict | None = None) -> None:
@@ -154,7 +163,7 @@ def deserialize(buffer: bytes, source: str = "<bytes>") -> tuple[OrderedDict, di
         shape, offsets = info["shape"], info["data_offsets"]
         if not isinstance(shape, list) or not all(
                 isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape) \
-                or 0 in shape and math.prod(s for s in shape if s) >= 2**62:
+                or 0 in shape and math.prod(s for s in shape if s) * dtype.itemsize >= 2**62:
             # (a huge shape with a 0 needs 0 bytes, so the byte count below cannot catch it)
             raise fail(f"entry '{name}' has an invalid shape {shape!r}")
         if (not isinstance(offsets, list) or len(offsets) != 2

@@ -20,6 +20,7 @@ import numpy as np
 from glassnet.autograd import versions
 from glassnet.autograd.function import Function
 from glassnet.ops._util import as_tensor, check_float, row_sums
+from glassnet.ops.elementwise import cast
 from glassnet.tensor import Tensor
 
 __all__ = ["batch_norm"]
@@ -168,8 +169,13 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
     rv = _check_vector("running_var", running_var, channels, shape)
     w = _check_vector("weight", weight, channels, shape)
     b = _check_vector("bias", bias, channels, shape)
-    for name, t in (("running_mean", rm), ("running_var", rv), ("weight", w), ("bias", b)):
-        if t is not None and t.dtype != x.dtype:  # PyTorch refuses the mix on the CPU too
+    # PyTorch's CPU batch norm takes a float16 input with float32 parameters and buffers
+    # (computing in float32, returning float16) and refuses any other mix.
+    given = [(name, t) for name, t in (("running_mean", rm), ("running_var", rv),
+                                       ("weight", w), ("bias", b)) if t is not None]
+    half = x.dtype == np.float16 and given and all(t.dtype == np.float32 for _, t in given)
+    for name, t in given:
+        if t.dtype != x.dtype and not half:
             raise TypeError(f"batch_norm: {name} dtype {t.dtype} and input dtype {x.dtype} "
                             f"must match (input shape {shape}); convert the layer with "
                             ".to(dtype) or the input")
@@ -184,6 +190,8 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
             raise TypeError(f"batch_norm: argument '{name}' must be a float, got {value!r}")
     if eps < 0:
         raise ValueError(f"batch_norm: argument 'eps' must be non-negative, got {eps!r}")
-    return BatchNorm.apply(x, w, b, running_mean=None if rm is None else rm.data,
-                           running_var=None if rv is None else rv.data,
-                           training=bool(training), momentum=float(momentum), eps=float(eps))
+    out = BatchNorm.apply(cast(x, np.float32) if half else x, w, b,
+                          running_mean=None if rm is None else rm.data,
+                          running_var=None if rv is None else rv.data,
+                          training=bool(training), momentum=float(momentum), eps=float(eps))
+    return cast(out, np.float16) if half else out

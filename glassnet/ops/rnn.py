@@ -173,7 +173,8 @@ class RNN(Function):
         out, w_hh = ctx.out, ctx.w_hh
         grad = grad[None] if ctx.single else grad
         # act'(a_t) for every step at once, from the saved outputs h_t
-        deriv = (out > 0).astype(out.dtype) if ctx.relu else 1 - out * out
+        # (relu: out != 0, true at a NaN output, which PyTorch's relu passes the gradient to)
+        deriv = (out != 0).astype(out.dtype) if ctx.relu else 1 - out * out
         d_a = deriv  # overwritten step by step with dA_t (deriv[t] is read first)
         d_h = None
         for t in _order(out.shape[0], not ctx.reverse):

@@ -44,7 +44,7 @@ class Adagrad(Optimizer):
         maximize: ascend the objective instead of descending it.
     """
 
-    state_keys = (frozenset({"step", "sum"}), frozenset())
+    required_state = frozenset({"step", "sum"})
 
     def __init__(
         self,

@@ -51,7 +51,7 @@ class Adam(Optimizer):
         decoupled_weight_decay: decay the weights directly, as AdamW (default False).
     """
 
-    state_keys = (frozenset({"step", "exp_avg", "exp_avg_sq"}), frozenset({"max_exp_avg_sq"}))
+    required_state = frozenset({"step", "exp_avg", "exp_avg_sq"})
 
     def __init__(
         self,

@@ -185,10 +185,11 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
-    # The buffers a parameter's state holds once it has been stepped: (always there, may be
-    # there). ``load_state_dict`` refuses a state with other keys or without the first ones
-    # (the state of another optimizer class); None, as here, checks nothing.
-    state_keys: tuple[frozenset, frozenset] | None = None
+    # The buffers a parameter's state always holds once it has been stepped, which step()
+    # reads without a default: ``load_state_dict`` refuses a non-empty state without them
+    # (another optimizer class's, which would fail at the next step). Extra entries, e.g. a
+    # wrapper's own, are kept. Empty, as here, checks nothing.
+    required_state: frozenset = frozenset()
 
     # ------------------------------------------------------------------ to override
     def _check_options(self, options: dict[str, Any]) -> None:
@@ -358,15 +359,12 @@ class Optimizer:
         self.state = new_state
 
     def _check_state_keys(self, name: str, index: int, param_state) -> None:
-        if self.state_keys is None or not param_state:
-            return
-        required, optional = self.state_keys
-        keys = set(param_state)
-        if not required <= keys <= required | optional:
-            expected = sorted(required) + [f"{k} (optional)" for k in sorted(optional)]
+        missing = self.required_state - set(param_state) if param_state else ()
+        if missing:
             raise ValueError(
-                f"{name}: the state of parameter {index} has {sorted(keys)}, but "
-                f"{type(self).__name__} keeps {expected}; is it another optimizer's state?")
+                f"{name}: the state of parameter {index} has {sorted(param_state)} but lacks "
+                f"{sorted(missing)}, which {type(self).__name__} keeps; is it another "
+                "optimizer's state?")
 
     @staticmethod
     def _load_value(name: str, index: int, p: Tensor, key: str, value):

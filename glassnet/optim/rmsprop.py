@@ -53,7 +53,7 @@ class RMSprop(Optimizer):
         maximize: ascend the objective instead of descending it.
     """
 
-    state_keys = (frozenset({"step", "square_avg"}), frozenset({"momentum_buffer", "grad_avg"}))
+    required_state = frozenset({"step", "square_avg"})
 
     def __init__(
         self,

@@ -48,8 +48,6 @@ class SGD(Optimizer):
         maximize: ascend the objective instead of descending it.
     """
 
-    state_keys = (frozenset(), frozenset({"momentum_buffer"}))
-
     def __init__(
         self,
         params: Iterable,

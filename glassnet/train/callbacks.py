@@ -351,8 +351,9 @@ class CSVLogger(Callback):
     """Append one CSV row of epoch logs per epoch to ``filename`` (flushed each epoch).
 
     In a run resumed from a checkpoint (``fit(resume_from=...)`` with ``append=True``), the
-    rows for epochs after the checkpoint's are dropped first: the run is about to write them
-    again (an epoch stopped by a NaN, or one finished after the last checkpoint)."""
+    last rows, those for epochs after the checkpoint's, are dropped first: the run is about
+    to write them again (an epoch stopped by a NaN, or one finished after the last
+    checkpoint)."""
 
     def __init__(self, filename: str, separator: str = ",", append: bool = False):
         self.filename, self.separator, self.append = filename, separator, append
@@ -382,14 +383,17 @@ class CSVLogger(Callback):
         self.file.flush()
 
     def _drop_rows_after(self, epoch: int) -> None:
-        """Rewrite the log (atomically) without its rows for epochs after ``epoch``."""
+        """Rewrite the log (atomically) without its last rows for epochs after ``epoch``:
+        only the run's own tail is dropped; rows above it (an earlier run appended to the
+        same file) stay, whatever their epochs."""
         with open(self.filename, newline="") as f:
             reader = csv.DictReader(f, delimiter=self.separator)
             keys, rows = list(reader.fieldnames or []), list(reader)
-        kept = [row for row in rows if not _epoch_after(row.get("epoch"), epoch)]
-        if len(kept) == len(rows):
-            return
-        self._rewrite(keys, kept)
+        end = len(rows)
+        while end and _epoch_after(rows[end - 1].get("epoch"), epoch):
+            end -= 1
+        if end < len(rows):
+            self._rewrite(keys, rows[:end])
 
     def _rewrite(self, keys: list, rows: list) -> None:
         temp = f"{self.filename}.tmp"

@@ -171,6 +171,12 @@ def test_16_bit_rotated_and_transparent_digit_images_read_like_the_8_bit_upright
     clear = np.where(paper == 255, 7, 0).astype(np.uint8)  # value 7 marked transparent
     Image.fromarray(clear).save(tmp_path / "clear.png", transparency=7)
     np.testing.assert_allclose(load_digit_image(tmp_path / "clear.png"), expected, atol=0.02)
+    # and at 16 bits: a transparent margin stored as 1 (black) must read as paper, not ink
+    deep_clear = np.where(paper == 255, 65535, 0).astype(np.uint16)
+    deep_clear[:, :6] = 1
+    Image.fromarray(deep_clear).save(tmp_path / "deep_clear.png", transparency=1)
+    np.testing.assert_allclose(load_digit_image(tmp_path / "deep_clear.png"), expected,
+                               atol=0.02)
 
 
 def test_a_killed_run_resumes_to_the_same_model_as_an_uninterrupted_one(tmp_path):

@@ -95,6 +95,7 @@ def _write(path, header: dict, data: bytes = b"", raw_header: bytes | None = Non
     ("dtype_is_a_list", r"entry 'w' has unknown dtype \['F32'\]"),
     ("deep_json", "nests JSON too deeply"),
     ("empty_but_huge_shape", r"entry 'w' has an invalid shape \[0, 10{30}\]"),
+    ("empty_huge_in_bytes", r"entry 'w' has an invalid shape \[0, 2305843009213693952\]"),
 ])
 def test_malformed_files_are_refused_with_a_reason(tmp_path, case, match):
     path = tmp_path / f"{case}.safetensors"
@@ -130,6 +131,9 @@ def test_malformed_files_are_refused_with_a_reason(tmp_path, case, match):
         _write(path, {}, raw_header=b"[" * 100_000 + b"]" * 100_000)
     elif case == "empty_but_huge_shape":
         _write(path, {"w": {**entry, "shape": [0, 10**30], "data_offsets": [0, 0]}})
+    elif case == "empty_huge_in_bytes":  # 2**61 float64 elements: 2**64 bytes
+        _write(path, {"w": {**entry, "dtype": "F64", "shape": [0, 2**61],
+                            "data_offsets": [0, 0]}})
     with pytest.raises(SafetensorsError, match=match) as info:
         load_file(path)
     assert str(path) in str(info.value)

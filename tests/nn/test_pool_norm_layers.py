@@ -220,6 +220,11 @@ def test_batchnorm_refuses_an_input_of_another_dtype_as_torch_does():
     with pytest.raises(RuntimeError, match="mixed dtype"):
         torch.nn.BatchNorm1d(3)(torch.ones(4, 3, dtype=torch.float64))
     assert bn.running_mean.data.tolist() == [0, 0, 0]
+    # ... but a float16 input through float32 parameters runs in float32 and returns float16
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float16)
+    ours, theirs = bn(gn.tensor(x)), torch.nn.BatchNorm1d(3)(torch.tensor(x))
+    assert ours.dtype == gn.float16 and theirs.dtype == torch.float16
+    np.testing.assert_array_equal(ours.data, theirs.detach().numpy())
     assert bn.to(gn.float64)(gn.tensor(np.ones((4, 3)))).dtype == gn.float64
 
 

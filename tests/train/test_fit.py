@@ -278,12 +278,14 @@ def test_a_resumed_run_rewrites_the_log_rows_after_its_checkpoint_once(tmp_path)
     checkpoint = str(tmp_path / "ckpt.safetensors")
     trainer.save_checkpoint(checkpoint, epoch_finished=0)
     log = tmp_path / "log.csv"
-    log.write_text("epoch,loss,lr\n1,0.7,0.1\n2,,0.1\n")  # epoch 2 stopped by a NaN
+    # an earlier run's three epochs, then this run's epoch 1 and an epoch 2 stopped by a NaN
+    log.write_text("epoch,loss,lr\n1,0.9,0.1\n2,0.8,0.1\n3,0.75,0.1\n1,0.7,0.1\n2,,0.1\n")
     trainer.fit((X, y), epochs=3, batch_size=16, verbose=False, resume_from=checkpoint,
                 callbacks=[train.CSVLogger(str(log), append=True)])
     rows = list(csv.DictReader(open(log)))
-    assert [row["epoch"] for row in rows] == ["1", "2", "3"]
-    assert rows[0]["loss"] == "0.7" and float(rows[1]["loss"]) > 0  # the new epoch-2 row
+    assert [row["epoch"] for row in rows] == ["1", "2", "3", "1", "2", "3"]  # only its tail
+    assert rows[2]["loss"] == "0.75" and rows[3]["loss"] == "0.7"
+    assert float(rows[4]["loss"]) > 0  # the new epoch-2 row
     fresh = tmp_path / "fresh.csv"  # a plain append (no resume) still keeps every row
     fresh.write_text("epoch,loss,lr\n1,0.7,0.1\n")
     train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y),
