@@ -141,3 +141,20 @@ def test_subtraction_with_bools_is_refused_as_torch_refuses_it(a, b):
 def test_the_sign_of_a_bool_tensor_is_itself_like_torch():
     ours, theirs = F.sign(gn.tensor([True, False])), torch.sign(torch.tensor([True, False]))
     assert ours.tolist() == theirs.tolist() and ours.dtype == gn.bool
+
+
+@pytest.mark.parametrize("x, lo, hi", [
+    (np.array([0.0, 2.0], np.float32), np.array([1.0]), None),  # a (1,) float64 bound wins
+    (np.array([0, 2]), np.array([1.0], np.float16), None),  # int input, float16 bound
+    (np.array([0.0, 2.0], np.float32), np.array(1.0), None),  # a 0-d bound does not
+    (np.array([0.0, 2.0]), np.array(1.0, np.float32), np.array([1.5], np.float16)),
+    (np.array([0.0, 2.0], np.float32), None, np.array([1.5])),
+])
+def test_clamp_with_tensor_bounds_promotes_like_torch(x, lo, hi):
+    # the bounds were cast to the input's dtype: a float64 bound left a float32 clamp
+    def wrap(v, lib):
+        return None if v is None else lib.tensor(v)
+    ours = F.clamp(gn.tensor(x), wrap(lo, gn), wrap(hi, gn))
+    theirs = torch.clamp(torch.tensor(x), wrap(lo, torch), wrap(hi, torch))
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_array_equal(ours.data, theirs.numpy())

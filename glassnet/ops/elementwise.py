@@ -513,11 +513,16 @@ def clamp(input, min=None, max=None) -> Tensor:  # noqa: A002 (PyTorch's names)
     if min is None and max is None:
         raise ValueError("clamp: at least one of 'min' and 'max' must be given")
     x = as_tensor(input, "clamp")
-    # A float bound (number or tensor) makes an integer input float, as in PyTorch; tensor
-    # bounds are graph inputs and get gradients.
-    if x.data.dtype.kind != "f" and any(
-            isinstance(v, float) or (isinstance(v, Tensor) and v.data.dtype.kind == "f")
-            for v in (min, max)):
+    # Tensor bounds take part in type promotion as a binary op's operands do (a float64
+    # bound of shape (1,) makes a float32 clamp float64, a 0-d one does not), and are graph
+    # inputs that get gradients. A float number makes an integer input float, as in PyTorch.
+    for bound in (min, max):
+        if isinstance(bound, Tensor):  # the dtype a binary op of x and the bound would have
+            a, b = binary_operands("clamp", x, bound)
+            target = np.result_type(*(v.data if isinstance(v, Tensor) else v for v in (a, b)))
+            if target != x.data.dtype:
+                x = cast(x, target)  # (the bounds are cast to x's dtype in forward)
+    if x.data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
         x = float_input("clamp", x)
     return Clamp.apply(x, min, max)
 
