@@ -80,3 +80,19 @@ def test_linear_float32_stays_float32():
     assert out.dtype == np.float32
     assert {t.grad.dtype for t in (x, w, b)} == {np.dtype(np.float32)}
     np.testing.assert_allclose(b.grad.data, np.full(3, 8.0))
+
+
+def test_an_optimizer_step_between_forward_and_backward_of_a_first_layer_is_fine():
+    # x needs no gradient, so the weight is not kept for backward (as in PyTorch) and writing
+    # it in place before backward is allowed; glassnet refused ("modified by an in-place
+    # operation") because Linear kept W anyway
+    x = np.ones((4, 3), np.float32)
+    ours, theirs = gn.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    out, t_out = ours(gn.tensor(x)).sum(), theirs(torch.tensor(x)).sum()
+    gn.nn.init.zeros_(ours.weight)  # an in-place write the version tracking records
+    with torch.no_grad():
+        theirs.weight.zero_()
+    out.backward()
+    t_out.backward()
+    np.testing.assert_array_equal(ours.weight.grad.data, theirs.weight.grad.numpy())

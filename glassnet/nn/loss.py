@@ -18,6 +18,12 @@ class _Loss(Module):
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""
 
+    def _register_weight(self, name: str, value) -> None:
+        """A class or element weight as a buffer, as PyTorch registers it: it moves with
+        ``to(dtype)`` and is in ``state_dict`` (under e.g. ``criterion.weight``) when given."""
+        self.register_buffer(name, value if value is None or isinstance(value, Tensor)
+                             else Tensor(value))
+
 
 class MSELoss(_Loss):
     """Mean squared error: mean((input - target)^2)."""
@@ -60,7 +66,7 @@ class BCELoss(_Loss):
 
     def __init__(self, weight: Tensor | None = None, reduction: str = "mean"):
         super().__init__(reduction)
-        self.weight = weight
+        self._register_weight("weight", weight)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy(input, target, weight=self.weight,
@@ -73,7 +79,8 @@ class BCEWithLogitsLoss(_Loss):
     def __init__(self, weight: Tensor | None = None, reduction: str = "mean",
                  pos_weight: Tensor | None = None):
         super().__init__(reduction)
-        self.weight, self.pos_weight = weight, pos_weight
+        self._register_weight("weight", weight)
+        self._register_weight("pos_weight", pos_weight)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy_with_logits(
@@ -87,7 +94,8 @@ class CrossEntropyLoss(_Loss):
     def __init__(self, weight: Tensor | None = None, ignore_index: int = -100,
                  reduction: str = "mean", label_smoothing: float = 0.0):
         super().__init__(reduction)
-        self.weight, self.ignore_index = weight, ignore_index
+        self._register_weight("weight", weight)
+        self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -102,7 +110,8 @@ class NLLLoss(_Loss):
     def __init__(self, weight: Tensor | None = None, ignore_index: int = -100,
                  reduction: str = "mean"):
         super().__init__(reduction)
-        self.weight, self.ignore_index = weight, ignore_index
+        self._register_weight("weight", weight)
+        self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
@@ -127,7 +136,8 @@ class MultiMarginLoss(_Loss):
     def __init__(self, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
                  reduction: str = "mean"):
         super().__init__(reduction)
-        self.p, self.margin, self.weight = p, margin, weight
+        self.p, self.margin = p, margin
+        self._register_weight("weight", weight)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.multi_margin_loss(input, target, p=self.p, margin=self.margin,

@@ -40,11 +40,13 @@ class Module:
             buffers.pop(name, None)
             modules.pop(name, None)
             self.__dict__.pop(name, None)
+            self._forget_non_persistent(name)
             params[name] = value
         elif isinstance(value, Module):
             params.pop(name, None)
             buffers.pop(name, None)
             self.__dict__.pop(name, None)
+            self._forget_non_persistent(name)
             modules[name] = value
         elif name in params:
             if value is not None:
@@ -77,30 +79,48 @@ class Module:
         for table in (self._parameters, self._buffers, self._modules):
             if name in table:
                 del table[name]
+                self._forget_non_persistent(name)
                 return
         object.__delattr__(self, name)
 
+    def _forget_non_persistent(self, name: str) -> None:
+        self.__dict__.get("_non_persistent", set()).discard(name)
+
+    def _check_new_name(self, op: str, kind: str, name, table: dict) -> None:
+        """PyTorch's rules for a registered name: a non-empty str without '.', not already
+        another attribute (a parameter named like a buffer would make state_dict save one
+        and the module use the other)."""
+        if not isinstance(name, str):
+            raise TypeError(f"{op}: {kind} name must be a str, got {type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f"{op}: {kind} name can't be empty or contain '.', got {name!r}")
+        if name not in table and hasattr(self, name):
+            raise KeyError(f"{op}: attribute '{name}' already exists")
+
     def register_parameter(self, name: str, param: Parameter | None) -> None:
+        self._check_new_name("register_parameter", "parameter", name, self._parameters)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: '{name}' must be a Parameter or None, got "
                             f"{type(param).__name__}")
-        self.__dict__.pop(name, None)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
-        """State saved in ``state_dict`` but not trained (e.g. running statistics)."""
+        """State saved in ``state_dict`` (unless ``persistent=False``) but not trained (e.g.
+        running statistics)."""
+        self._check_new_name("register_buffer", "buffer", name, self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: '{name}' must be a Tensor or None, got "
                             f"{type(tensor).__name__}")
-        self.__dict__.pop(name, None)
         self._buffers[name] = tensor
-        if not persistent:
+        if persistent:
+            self._forget_non_persistent(name)
+        else:
             self.__dict__.setdefault("_non_persistent", set()).add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
+        self._check_new_name("add_module", "module", name, self._modules)
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: '{name}' must be a Module, got {type(module).__name__}")
-        self.__dict__.pop(name, None)
         self._modules[name] = module
 
     register_module = add_module

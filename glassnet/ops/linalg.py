@@ -124,21 +124,27 @@ class Linear(Function):
             else:
                 out = out + bias
             ctx.bias_shape, ctx.bias_dtype = bias.shape, bias.dtype
-        ctx.x2, ctx.weight, ctx.x_shape, ctx.x_dtype = x2, weight, x.shape, x.dtype
+        # Kept only for the gradients that need them, as PyTorch does: then an optimizer step
+        # (an in-place write to W) between this forward and backward is fine when x needs no
+        # gradient, as in every first layer.
+        need_x, need_w = ctx.needs_input_grad[:2]
+        ctx.x2 = x2 if need_w else None
+        ctx.weight = weight if need_x else None
+        ctx.rows, ctx.w_shape, ctx.w_dtype = x2.shape[0], weight.shape, weight.dtype
+        ctx.x_shape, ctx.x_dtype = x.shape, x.dtype
         return out
 
     @staticmethod
     def backward(ctx, grad):
         need_x, need_w, need_b = ctx.needs_input_grad
-        weight = ctx.weight
-        g2 = grad if grad.ndim == 2 else grad.reshape(ctx.x2.shape[0], weight.shape[0])
+        out_features = ctx.w_shape[0]
+        g2 = grad if grad.ndim == 2 else grad.reshape(ctx.rows, out_features)
         grad_x = grad_w = grad_b = None
         if need_x:
-            grad_x = _like((g2 @ weight).reshape(ctx.x_shape), ctx.x_dtype)
+            grad_x = _like((g2 @ ctx.weight).reshape(ctx.x_shape), ctx.x_dtype)
         if need_w:
-            grad_w = _like(g2.T @ ctx.x2, weight.dtype)
+            grad_w = _like(g2.T @ ctx.x2, ctx.w_dtype)
         if need_b:
-            out_features = weight.shape[0]
             if ctx.bias_shape == (out_features,):
                 grad_b = column_sums(g2)
             else:

@@ -279,3 +279,50 @@ def test_a_cycle_of_submodules_is_refused_not_walked_forever():
     outer.add_module("back", nn.Sequential(outer))
     with pytest.raises(RecursionError, match="the module at 'back.0' contains itself"):
         outer.state_dict()
+
+
+def test_a_name_already_used_is_refused_as_in_torch():
+    # register_buffer('weight') on a Linear made state_dict save the buffer while the layer
+    # used its Parameter, and a load wrote the buffer: checkpoints silently held the wrong
+    # tensor
+    for build in (nn.Linear, lambda i, o: torch.nn.Linear(i, o)):
+        layer = build(2, 2)
+        zeros = gn.zeros(2, 2) if isinstance(layer, nn.Module) else torch.zeros(2, 2)
+        with pytest.raises(KeyError, match="attribute 'weight' already exists"):
+            layer.register_buffer("weight", zeros)
+    layer = nn.Linear(2, 2)
+    with pytest.raises(KeyError, match="attribute 'bias' already exists"):
+        layer.add_module("bias", nn.Identity())
+    for bad in ("", "a.b"):
+        with pytest.raises(KeyError, match="can't be empty or contain '.'"):
+            layer.register_buffer(bad, gn.zeros(1))
+    with pytest.raises(KeyError, match="attribute 'train' already exists"):
+        nn.ModuleDict()["train"] = nn.Identity()
+    assert list(layer.state_dict()) == ["weight", "bias"]
+
+
+def test_a_non_persistent_name_given_a_parameter_or_reregistered_is_saved_again():
+    # the name stayed non-persistent: a Parameter assigned to it was left out of state_dict
+    # (and so out of every checkpoint)
+    ours, theirs = nn.Module(), torch.nn.Module()
+    ours.register_buffer("scale", gn.ones(3), persistent=False)
+    theirs.register_buffer("scale", torch.ones(3), persistent=False)
+    ours.scale = nn.Parameter(gn.ones(3))
+    theirs.scale = torch.nn.Parameter(torch.ones(3))
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["scale"]
+    del ours.scale
+    ours.register_buffer("scale", gn.ones(3))  # persistent again
+    assert list(ours.state_dict()) == ["scale"]
+
+
+def test_weighted_losses_keep_their_weights_as_buffers_like_torch():
+    ours = nn.ModuleDict({"fc": nn.Linear(3, 2),
+                          "crit": nn.CrossEntropyLoss(weight=gn.tensor([1.0, 2.0])),
+                          "bce": nn.BCEWithLogitsLoss(pos_weight=gn.tensor([3.0]))})
+    theirs = torch.nn.ModuleDict({"fc": torch.nn.Linear(3, 2),
+                                  "crit": torch.nn.CrossEntropyLoss(weight=torch.ones(2)),
+                                  "bce": torch.nn.BCEWithLogitsLoss(pos_weight=torch.ones(1))})
+    assert list(ours.state_dict()) == list(theirs.state_dict())  # crit.weight, bce.pos_weight
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})  # strict
+    assert ours["crit"].weight.tolist() == [1.0, 1.0]
+    assert list(nn.MSELoss().state_dict()) == [] and nn.CrossEntropyLoss().weight is None
