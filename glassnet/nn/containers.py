@@ -66,6 +66,16 @@ class Sequential(Module):
             self.append(module)
         return self
 
+    def __iadd__(self, other: Sequential) -> Sequential:
+        return self.extend(other)
+
+    def __add__(self, other: Sequential) -> Sequential:
+        """A new Sequential of this one's modules, then ``other``'s, numbered "0", "1", ...
+        (the modules are shared, not copied, as in PyTorch)."""
+        if not isinstance(other, Sequential):
+            raise TypeError(f"Sequential + {type(other).__name__}: add another Sequential")
+        return Sequential(*self, *other)
+
     def insert(self, index: int, module: Module) -> Sequential:
         """Insert before ``index``, which must be in [-len, len] (IndexError otherwise, as in
         PyTorch; a ModuleList clamps like a Python list)."""
@@ -137,6 +147,12 @@ class ModuleList(Module):
         for module in modules:
             self.append(module)
         return self
+
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
+        return self.extend(modules)
+
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return ModuleList([*self, *other])
 
     def __delitem__(self, idx) -> None:
         _delete(self, "ModuleList", idx)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 import numpy as np
 
@@ -133,15 +134,20 @@ class Module:
         return self.forward(*args, **kwargs)
 
     # ------------------------------------------------------------------ traversal
-    def named_modules(self, memo: set | None = None, prefix: str = "") -> Iterator:
+    def named_modules(self, memo: set | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator:
+        """(name, module) for this module and every submodule, depth first; a module
+        reached twice is listed once unless ``remove_duplicate=False`` (as in PyTorch)."""
         memo = set() if memo is None else memo
-        if id(self) in memo:
-            return
-        memo.add(id(self))
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:
-                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name)
+                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name,
+                                               remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
@@ -158,25 +164,29 @@ class Module:
         for _, child in self.named_children():
             yield child
 
-    def _named_members(self, table: str, prefix: str, recurse: bool) -> Iterator:
+    def _named_members(self, table: str, prefix: str, recurse: bool,
+                       remove_duplicate: bool = True) -> Iterator:
         seen = set()
-        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) \
+            if recurse else [(prefix, self)]
         for module_prefix, module in modules:
             for name, value in getattr(module, table).items():
-                if value is None or id(value) in seen:
+                if value is None or (remove_duplicate and id(value) in seen):
                     continue
                 seen.add(id(value))
                 yield (f"{module_prefix}.{name}" if module_prefix else name), value
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator:
-        yield from self._named_members("_parameters", prefix, recurse)
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator:
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator:
-        yield from self._named_members("_buffers", prefix, recurse)
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator:
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, b in self.named_buffers(recurse=recurse):
@@ -302,7 +312,7 @@ class Module:
         if bad_values:
             problems.append("bad values: " + "; ".join(bad_values))
         if problems:
-            raise ValueError(
+            raise StateDictError(
                 f"load_state_dict: cannot load into {type(self).__name__} (nothing was "
                 "changed):\n  " + "\n  ".join(problems))
         for key, array in incoming.items():
@@ -342,16 +352,19 @@ def _layout(name: str, extra: list[str], children: list[str]) -> str:
     return f"{name}(\n  " + "\n  ".join(lines) + "\n)" if lines else f"{name}()"
 
 
-class _IncompatibleKeys(tuple):
-    """``(missing_keys, unexpected_keys)`` as returned by PyTorch's load_state_dict."""
+class StateDictError(ValueError, RuntimeError):
+    """A state_dict that does not fit the module. A ValueError, as glassnet's other checks,
+    and a RuntimeError, as PyTorch raises it, so code written for either catches it."""
 
-    def __new__(cls, missing, unexpected):
-        return super().__new__(cls, (missing, unexpected))
 
-    @property
-    def missing_keys(self) -> list:
-        return self[0]
+class _IncompatibleKeys(NamedTuple):
+    """``(missing_keys, unexpected_keys)`` as PyTorch's load_state_dict returns them."""
 
-    @property
-    def unexpected_keys(self) -> list:
-        return self[1]
+    missing_keys: list
+    unexpected_keys: list
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return (f"_IncompatibleKeys(missing_keys={self.missing_keys}, "
+                f"unexpected_keys={self.unexpected_keys})")

@@ -326,3 +326,34 @@ def test_weighted_losses_keep_their_weights_as_buffers_like_torch():
     ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})  # strict
     assert ours["crit"].weight.tolist() == [1.0, 1.0]
     assert list(nn.MSELoss().state_dict()) == [] and nn.CrossEntropyLoss().weight is None
+
+
+def test_load_state_dict_results_and_errors_read_like_torchs():
+    ours, theirs = nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    full = {k: v.detach().numpy() for k, v in theirs.state_dict().items()}
+    assert repr(ours.load_state_dict(full)) == repr(theirs.load_state_dict(theirs.state_dict()))
+    result = ours.load_state_dict({"weight": full["weight"], "extra": full["bias"]},
+                                  strict=False)
+    assert result.missing_keys == ["bias"] and result.unexpected_keys == ["extra"]
+    assert result._asdict() == {"missing_keys": ["bias"], "unexpected_keys": ["extra"]}
+    for error in (ValueError, RuntimeError):  # glassnet's checks, and torch users' except
+        with pytest.raises(error, match="missing keys: bias"):
+            ours.load_state_dict({"weight": full["weight"]})
+
+
+def test_remove_duplicate_false_lists_shared_modules_and_parameters_like_torch():
+    shared, t_shared = nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    ours = nn.Sequential(shared, shared)
+    theirs = torch.nn.Sequential(t_shared, t_shared)
+    for method in ("named_modules", "named_parameters", "named_buffers"):
+        for flag in (True, False):
+            assert [n for n, _ in getattr(ours, method)(remove_duplicate=flag)] == \
+                [n for n, _ in getattr(theirs, method)(remove_duplicate=flag)]
+
+
+def test_containers_add_like_torch():
+    combined = nn.Sequential(nn.Linear(2, 2)) + nn.Sequential(nn.ReLU())
+    assert isinstance(combined, nn.Sequential) and list(combined._modules) == ["0", "1"]
+    layers = nn.ModuleList([nn.ReLU()])
+    layers += [nn.Tanh()]
+    assert list(layers._modules) == ["0", "1"] and len(layers + layers) == 4
