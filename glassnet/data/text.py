@@ -386,6 +386,11 @@ class WordVocab:
             raise TypeError("WordVocab: tokens must be a sequence of words, got a str; "
                             "pass tokenize(text)")
         counter = Counter(tokens)
+        for word in counter:
+            if not isinstance(word, str):  # (np.str_ is a str)
+                raise TypeError(f"WordVocab: tokens must be str, got {word!r} of type "
+                                f"{type(word).__name__}; convert them first, e.g. "
+                                "[str(t) for t in tokens]")
         self.total = int(sum(counter.values()))
         self.min_count = min_count
         kept = [(w, n) for w, n in counter.most_common() if n >= min_count]  # stable sort

@@ -150,11 +150,27 @@ def _conv_describe(m) -> str:
     return f"{expr} = {_n(sum(p.numel() for p in m.parameters()))}"
 
 
+def _batched_check(spatial: int, in_shape: tuple) -> str | None:
+    """summary() always adds the batch dimension, so a conv or pooling layer must see
+    N, C and the ``spatial`` sizes: an input_shape without its channel dimension would
+    otherwise be read as an unbatched input, the dummy batch as its channels."""
+    if len(in_shape) == spatial + 2:
+        return None
+    layout = "(N, C, H, W)" if spatial == 2 else "(N, C, L)"
+    example = "(C, H, W), e.g. (1, 28, 28)" if spatial == 2 else "(C, L), e.g. (1, 100)"
+    return (f"expects input {layout}, but receives {in_shape}: the input_shape given to "
+            f"summary is one sample without the batch dimension, {example}")
+
+
+def _pool_check(m, in_shape: tuple, previous) -> str | None:
+    return _batched_check(2, in_shape)
+
+
 def _conv_check(m, in_shape: tuple, previous) -> str | None:
     spatial = len(m.weight.shape) - 2
-    if len(in_shape) not in (spatial + 1, spatial + 2):
-        layout = "(N, C, H, W)" if spatial == 2 else "(N, C, L)"
-        return f"expects input {layout}, but receives {in_shape}: reshape the input"
+    wrong = _batched_check(spatial, in_shape)
+    if wrong:
+        return wrong
     channels = in_shape[-spatial - 1]
     if channels != m.in_channels:
         fix = f"set in_channels={channels}"
@@ -176,7 +192,7 @@ def _batchnorm_describe(m) -> str:
 for _name in ("Conv1d", "Conv2d"):
     register(_name, _conv_describe, _conv_check, _window_sizes)
 for _name in ("MaxPool2d", "AvgPool2d"):
-    register(_name, None, None, _window_sizes)
+    register(_name, None, _pool_check, _window_sizes)
 for _name in ("BatchNorm1d", "BatchNorm2d"):
     register(_name, _batchnorm_describe)
 

@@ -37,7 +37,9 @@ from glassnet import functional as F
 from glassnet import nn
 from glassnet.autograd.grad_mode import no_grad
 from glassnet.data.dataset import Dataset
+from glassnet.data.loader import DataLoader
 from glassnet.optim.clip import clip_grad_norm_
+from glassnet.random import default_generator
 from glassnet.tensor import Tensor
 from glassnet.train.callbacks import Callback
 from glassnet.train.trainer import Trainer
@@ -95,7 +97,10 @@ def detach_state(state):
 
 
 def perplexity(loss: float) -> float:
-    """exp(loss), the perplexity of a mean cross-entropy in nats (inf past float range)."""
+    """exp(loss), the perplexity of a mean cross-entropy in nats (inf past float range, NaN
+    for a NaN loss: a diverged run is not "infinitely uncertain")."""
+    if math.isnan(loss):
+        return math.nan
     return math.exp(loss) if loss < 700 else math.inf
 
 
@@ -190,14 +195,15 @@ def evaluate(model: CharLM, ids, batch_size: int = 32, seq_len: int = 100) -> di
 
 
 class CharLMTrainer(Trainer):
-    """``Trainer`` for ``CharLM`` with truncated BPTT: ``fit`` takes a DataLoader over a
-    ``TextStream`` (batch_size=1, shuffle=False); each step continues from the previous
-    chunk's detached state, clips the gradient norm to ``clip`` and updates. The state is
-    reset to zeros at the start of every epoch. The logged ``batch_size`` of a step is its
-    number of predicted characters, so the epoch's ``loss`` is the exact per-character mean.
+    """``Trainer`` for ``CharLM`` with truncated BPTT: ``fit`` takes a ``TextStream`` (or a
+    DataLoader over one with batch_size=1 and shuffle=False: the chunks must come one at a
+    time, in order); each step continues from the previous chunk's detached state, clips
+    the gradient norm to ``clip`` and updates. The state is reset to zeros at the start of
+    every epoch. The logged ``batch_size`` of a step is its number of predicted characters,
+    so the epoch's ``loss`` is the exact per-character mean.
 
-    ``evaluate(loader)`` on a TextStream loader returns {"loss", "perplexity"} (exact
-    per-character mean over the whole stream, state carried), which ``fit`` logs as
+    ``evaluate(stream)`` on a TextStream (or such a loader) returns {"loss", "perplexity"}
+    (exact per-character mean over the whole stream, state carried), which ``fit`` logs as
     ``val_loss`` and ``val_perplexity``.
     """
 
@@ -208,10 +214,17 @@ class CharLMTrainer(Trainer):
         self.clip = clip
         self.state = None
 
+    def fit(self, train_data, epochs: int = 1, val_data=None, **kwargs):
+        """``Trainer.fit`` with the text read in order: a TextStream (training or
+        validation) is wrapped in ``DataLoader(stream, batch_size=1, shuffle=False)``
+        (Trainer's default loader would batch and shuffle its chunks)."""
+        return super().fit(_in_order("fit", train_data), epochs,
+                           None if val_data is None else _in_order("fit", val_data), **kwargs)
+
     def train_step(self, x: Tensor, y: Tensor) -> dict:
         if self.global_step == self.epoch_start_step:
             self.state = None  # a new pass over the text starts from zeros
-        x, y = x.data[0], y.data[0]  # the loader's leading batch dimension of 1
+        x, y = _one_chunk("CharLMTrainer.train_step", x, y)
         loss, state = _chunk_loss(self.model, x, y, self.state)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -222,10 +235,35 @@ class CharLMTrainer(Trainer):
         return {"loss": loss.item(), "batch_size": int(y.size)}
 
     def evaluate(self, data, batch_size: int = 1024) -> dict:
-        chunks = ((x.data[0], y.data[0]) for x, y in data)
+        loader = _in_order("evaluate", data)
+        chunks = (_one_chunk("CharLMTrainer.evaluate", x, y) for x, y in loader)
         total, count = _loss_over_chunks(self.model, chunks)
         loss = total / max(count, 1)
         return {"loss": loss, "perplexity": perplexity(loss)}
+
+
+def _in_order(op: str, data):
+    """A TextStream as a loader of its chunks one at a time, in order; a DataLoader over a
+    TextStream must already be one."""
+    if isinstance(data, TextStream):
+        return DataLoader(data, batch_size=1, shuffle=False)
+    if isinstance(data, DataLoader) and isinstance(data.dataset, TextStream) \
+            and (data.batch_size != 1 or data.shuffle):
+        raise ValueError(f"CharLMTrainer.{op}: the TextStream's chunks must be read one at a "
+                         f"time and in order (the LSTM state carries from one to the next); "
+                         f"got a DataLoader with batch_size={data.batch_size} and "
+                         f"shuffle={data.shuffle}. Pass the TextStream itself, or "
+                         f"DataLoader(stream, batch_size=1, shuffle=False)")
+    return data
+
+
+def _one_chunk(op: str, x, y) -> tuple[np.ndarray, np.ndarray]:
+    """The (l, N) chunk of a batch of one from a TextStream loader."""
+    x, y = (t.data if isinstance(t, Tensor) else np.asarray(t) for t in (x, y))
+    if x.ndim != 3 or x.shape[0] != 1 or y.shape != x.shape:
+        raise ValueError(f"{op}: expected one TextStream chunk per batch, inputs and targets "
+                         f"of shape (1, seq_len, batch_size); got {x.shape} and {y.shape}")
+    return x[0], y[0]
 
 
 class Perplexity(Callback):
@@ -306,7 +344,8 @@ def sample(model: CharLM, vocab, prompt: str, length: int = 300, temperature: fl
     if model.vocab_size != len(vocab):
         raise ValueError(f"sample: the model predicts {model.vocab_size} characters but the "
                          f"vocabulary has {len(vocab)}")
-    rng = np.random.default_rng(seed)
+    # seed=None draws from glassnet's generator, so manual_seed makes samples repeatable
+    rng = default_generator() if seed is None else np.random.default_rng(seed)
     was_training = model.training
     model.eval()
     out = []
@@ -314,8 +353,11 @@ def sample(model: CharLM, vocab, prompt: str, length: int = 300, temperature: fl
         with no_grad():
             logits, state = model(Tensor(ids[:, None]))  # (P, 1, V): read the prompt
             for _ in range(length):
-                z = logits.data[-1, 0].astype(np.float64) / temperature
-                p = np.exp(z - z.max())
+                z = logits.data[-1, 0].astype(np.float64)
+                # shifted first, so a tiny temperature gives -inf (probability 0), never
+                # inf - inf = NaN: the largest logit stays at 0 and wins, argmax in the limit
+                with np.errstate(over="ignore", divide="ignore"):
+                    p = np.exp((z - z.max()) / temperature)
                 cdf = np.cumsum(p)
                 # Inverse-CDF draw; the min() guards the round-off at the top end.
                 nxt = min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")),

@@ -51,9 +51,9 @@ def _affinities(x: np.ndarray, perplexity: float, tol: float = 1e-5) -> np.ndarr
     lo, hi = np.full(n, 0.0), np.full(n, np.inf)
     off = ~np.eye(n, dtype=bool)
     for _ in range(100):
-        d = dist * beta[:, None]
-        d = d - np.where(off, d, np.inf).min(axis=1, keepdims=True)  # stability
-        p = np.exp(-d) * off
+        d = np.where(off, dist * beta[:, None], np.inf)  # exp(-inf) = 0 on the diagonal
+        d = d - d.min(axis=1, keepdims=True)  # stability
+        p = np.exp(-d)
         sum_p = p.sum(axis=1, keepdims=True)
         p /= sum_p
         entropy = np.log(sum_p[:, 0]) + beta * np.sum(dist * p, axis=1) \
@@ -71,7 +71,8 @@ def _affinities(x: np.ndarray, perplexity: float, tol: float = 1e-5) -> np.ndarr
 def tsne_2d(x, perplexity: float = 30.0, n_iter: int = 1000,
             learning_rate: float | None = None, seed: int = 0) -> np.ndarray:
     """Exact t-SNE of the rows of ``x`` (n, d) -> (n, 2); O(n^2) memory and time per step,
-    so for up to a few hundred points. ``perplexity`` is capped at (n - 1) / 3; the
+    so for up to a few hundred points. ``perplexity`` (>= 1) is capped at (n - 1) / 3, but
+    not below 1; the
     learning rate defaults to max(n / 48, 50) (scikit-learn's "auto": the paper's 200
     overshoots on small n under early exaggeration)."""
     x = np.asarray(x, dtype=np.float64)
@@ -80,7 +81,12 @@ def tsne_2d(x, perplexity: float = 30.0, n_iter: int = 1000,
         raise ValueError(f"tsne_2d: need a 2-D array of at least 3 rows, got shape {x.shape}")
     if n > 2000:
         raise ValueError(f"tsne_2d: exact t-SNE is O(n^2); {n} points is too many (<= 2000)")
-    perplexity = min(float(perplexity), (n - 1) / 3)
+    if isinstance(perplexity, bool) or not isinstance(perplexity, (int, float)) \
+            or not perplexity >= 1:
+        raise ValueError(f"tsne_2d: perplexity must be a number >= 1 (an effective number "
+                         f"of neighbours), got {perplexity!r}")
+    # capped at (n - 1) / 3 but kept >= 1: below 1 no spread of neighbours reaches it
+    perplexity = max(min(float(perplexity), (n - 1) / 3), 1.0)
     if learning_rate is None:
         learning_rate = max(n / 48, 50.0)
     cond = _affinities(x, perplexity)

@@ -44,7 +44,9 @@ class KeyedVectors:
     """Word vectors, one row per word.
 
     Args:
-        words: the words (distinct, no whitespace), in row order.
+        words: the words (distinct, non-empty str), in row order. Only the text format
+            limits them: ``save_word2vec_format`` refuses a word with a space or a line
+            break, which would not read back.
         vectors: array (len(words), dim); kept as float32.
         counts: optional word counts (e.g. from training), same order.
 
@@ -61,9 +63,9 @@ class KeyedVectors:
                              f"{len(words)} words, got {vectors.shape}")
         index = {}
         for i, w in enumerate(words):
-            if not isinstance(w, str) or not w or any(c.isspace() for c in w):
+            if not isinstance(w, str) or not w:
                 raise ValueError(f"KeyedVectors: word {i} is {w!r}; words must be non-empty "
-                                 "strings without whitespace")
+                                 "strings")
             if w in index:
                 raise ValueError(f"KeyedVectors: word {w!r} appears twice (rows {index[w]} "
                                  f"and {i})")
@@ -156,6 +158,12 @@ class KeyedVectors:
         each value with 9 significant digits, which round-trips float32 exactly).
         The write is atomic: a failed save leaves the previous file intact."""
         n, dim = self.vectors.shape
+        for i, w in enumerate(self.index_to_key):
+            if any(c in w for c in " \n\r"):
+                raise ValueError(
+                    f"KeyedVectors.save_word2vec_format: word {i} is {w!r}; the text format "
+                    "separates fields with spaces and rows with line breaks, so a word must "
+                    "contain neither (nothing was written)")
         body = np.char.mod("%.9g", self.vectors)  # (n, dim) strings, no Python loop per value
         lines = [f"{n} {dim}"]
         lines += [w + " " + " ".join(row) for w, row in zip(self.index_to_key, body.tolist())]
@@ -172,7 +180,10 @@ class KeyedVectors:
                 number of values or a value that is not a number, a repeated word, or a
                 row count that disagrees with the header.
         """
-        lines = read_text(path).splitlines()
+        # Rows end at "\n" only (with an optional "\r" before it), as gensim reads them:
+        # str.splitlines would also break a word at U+2028, U+0085 or a form feed.
+        lines = [line[:-1] if line.endswith("\r") else line
+                 for line in read_text(path).split("\n")]
         where = f"KeyedVectors.load_word2vec_format: {path}"
         header = lines[0].split()
         try:

@@ -37,8 +37,10 @@ the default 1024.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -288,7 +290,16 @@ class Word2Vec:
             else:
                 inputs, mask, targets = self._cbow_examples(rng)
             m = targets.shape[0]
-            n_batches = max(1, -(-m // self.batch_size))
+            if m == 0:  # nothing to learn from: say so rather than log a loss of 0
+                warnings.warn(
+                    f"Word2Vec: epoch {epoch + 1} has no training examples: no two kept "
+                    f"words share a sentence within window={self.window} (after "
+                    f"subsampling with sample={self.sample}); its loss is NaN",
+                    RuntimeWarning, stacklevel=2)
+                self.losses.append(math.nan)
+                self.train_seconds.append(time.perf_counter() - start)
+                continue
+            n_batches = -(-m // self.batch_size)
             total = 0.0
             for bi in range(n_batches):
                 sl = slice(bi * self.batch_size, (bi + 1) * self.batch_size)

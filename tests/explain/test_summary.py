@@ -161,3 +161,15 @@ def test_summary_leaves_the_model_its_buffers_and_the_random_stream_alone():
         np.testing.assert_array_equal(v.data, before[k], err_msg=k)
     summary(model, (4,), batch_size=2)
     assert model[1].num_batches_tracked.item() == 0
+
+
+@pytest.mark.parametrize("layers", [
+    [nn.MaxPool2d(2)],
+    [nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(676, 10)],
+])
+def test_an_input_shape_without_channels_is_named_not_misread(layers):
+    # (28, 28) is one sample without its channel dim: summary adds the batch dim, and the
+    # layer must not read (1, 28, 28) as an unbatched image with one "channel"
+    with pytest.raises(ValueError, match=r"without the batch dimension, \(C, H, W\)"):
+        summary(nn.Sequential(*layers), (28, 28))
+    assert summary(nn.Sequential(*layers), (1, 28, 28)).rows

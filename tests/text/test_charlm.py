@@ -223,3 +223,55 @@ def test_cli_sample_bad_input(tmp_path, charlm_run, capsys):
         main(["sample", str(charlm_run), "--temperature", "0"])
     assert exit_info.value.code != 0
     assert "--temperature must be a finite number > 0, got '0'" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------- reads, seeds, limits
+def test_fit_and_evaluate_read_a_text_stream_whole_and_in_order():
+    vocab = CharVocab(TEXT)
+    ids = vocab.encode(TEXT)
+    train, val = TextStream(ids[:3000], 4, 10), TextStream(ids[3000:3800], 4, 10)
+    model = small_model(vocab)
+    trainer = CharLMTrainer(model, optim.SGD(model.parameters(), lr=0.0), clip=None)
+    steps = []
+    trainer.train_step = (lambda step: lambda x, y: steps.append(x.shape) or step(x, y))(
+        trainer.train_step)
+    history = trainer.fit(train, epochs=1, val_data=val, verbose=False)
+    # every chunk, one per step (Trainer's default loader would batch 32 shuffled chunks)
+    assert len(steps) == len(train) and all(s[0] == 1 for s in steps)
+    expected = evaluate(model, ids[3000:3800], batch_size=4, seq_len=10)["loss"]  # lr 0
+    assert history.history["val_loss"][0] == pytest.approx(expected, rel=1e-6)
+    assert trainer.evaluate(val)["loss"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_loader_that_batches_or_shuffles_the_chunks_is_refused():
+    vocab = CharVocab(TEXT)
+    stream = TextStream(vocab.encode(TEXT), 4, 10)
+    model = small_model(vocab)
+    trainer = CharLMTrainer(model, optim.SGD(model.parameters(), lr=0.1))
+    for loader in (DataLoader(stream, batch_size=8), DataLoader(stream, shuffle=True)):
+        with pytest.raises(ValueError, match="one at a time and in order"):
+            trainer.fit(loader, verbose=False)
+
+
+def test_sampling_without_a_seed_follows_manual_seed():
+    vocab = CharVocab(TEXT)
+    model = small_model(vocab)
+    texts = []
+    for _ in range(2):
+        gn.manual_seed(1)
+        texts.append(sample(model, vocab, "the ", 30))
+    assert texts[0] == texts[1]
+
+
+@pytest.mark.parametrize("temperature", [1e-300, 1e-308, 5e-324])
+def test_temperatures_near_zero_stay_greedy(temperature):
+    vocab = CharVocab(TEXT)
+    model = small_model(vocab)
+    greedy = sample(model, vocab, "the ", 20, temperature=1e-6, seed=0)
+    assert sample(model, vocab, "the ", 20, temperature=temperature, seed=3) == greedy
+
+
+def test_perplexity_of_a_nan_loss_is_nan():
+    from glassnet.text.charlm import perplexity
+    assert math.isnan(perplexity(float("nan")))
+    assert perplexity(800.0) == math.inf and perplexity(0.0) == 1.0

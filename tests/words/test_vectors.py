@@ -49,8 +49,8 @@ def test_unknown_word_suggests_close_matches(royals):
 def test_constructor_checks():
     with pytest.raises(ValueError, match=r"shape \(2, dim\)"):
         KeyedVectors(["a", "b"], np.zeros((3, 2)))
-    with pytest.raises(ValueError, match="whitespace"):
-        KeyedVectors(["a b"], np.zeros((1, 2)))
+    with pytest.raises(ValueError, match="non-empty"):
+        KeyedVectors([None], np.zeros((1, 2)))
     with pytest.raises(ValueError, match="appears twice"):
         KeyedVectors(["a", "a"], np.zeros((2, 2)))
 
@@ -142,3 +142,41 @@ def test_example_trains_on_moby_dick(tmp_path):
     back = KeyedVectors.load_word2vec_format(vec)
     assert back.vector_size == 16 and "whale" in back
     assert pathlib.Path(png).stat().st_size > 10_000
+
+
+# ------------------------------------------------------------ limits of t-SNE and the format
+@pytest.mark.parametrize("points", [np.random.default_rng(0).normal(size=(3, 8)), np.eye(3)])
+def test_tsne_of_three_points_is_finite(points):
+    # the perplexity cap (n - 1) / 3 is below 1 here: the affinities must not overflow
+    assert np.isfinite(tsne_2d(points, n_iter=300)).all()
+
+
+def test_tsne_perplexity_one_is_finite_and_below_one_is_refused():
+    points = np.random.default_rng(0).normal(size=(20, 8))
+    assert np.isfinite(tsne_2d(points, perplexity=1.0, n_iter=300)).all()
+    for bad in (0.5, 0, -3, float("nan")):
+        with pytest.raises(ValueError, match="perplexity must be a number >= 1"):
+            tsne_2d(points, perplexity=bad)
+
+
+def test_rows_end_at_newlines_only_as_gensim_reads_them(tmp_path):
+    path = tmp_path / "vectors.txt"
+    # U+2028 and U+0085 are line breaks to str.splitlines but not to the format; NBSP is
+    # not a field separator; CRLF line ends are read as LF
+    path.write_bytes("3 2\r\na\u2028b 0.1 0.2\r\nnew\u00a0york 1 2\r\nc\u0085d 3 4\r\n"
+                     .encode("utf-8"))
+    kv = KeyedVectors.load_word2vec_format(path)
+    assert kv.index_to_key == ["a\u2028b", "new\u00a0york", "c\u0085d"]
+    np.testing.assert_array_equal(kv["new\u00a0york"], [1, 2])
+
+
+def test_words_with_spaces_live_in_memory_but_are_not_saved(tmp_path):
+    kv = KeyedVectors(["new york", "paris"], np.eye(2))
+    assert kv.most_similar("new york", topn=1)[0][0] == "paris"
+    path = tmp_path / "v.txt"
+    path.write_text("kept")
+    with pytest.raises(ValueError, match="word 0 is 'new york'.*nothing was written"):
+        kv.save_word2vec_format(path)
+    assert path.read_text() == "kept"
+    with pytest.raises(ValueError, match="non-empty"):
+        KeyedVectors(["", "x"], np.eye(2))

@@ -153,3 +153,22 @@ def test_word2vec_rejects_bad_input():
         Word2Vec(window=0)
     with pytest.raises(RuntimeError, match="build_vocab"):
         Word2Vec().train()
+
+
+def test_tokens_that_are_not_str_are_refused_before_training():
+    with pytest.raises(TypeError, match="tokens must be str, got 1 of type int"):
+        Word2Vec([[1, 2, 3, 1, 2, 3] * 50], min_count=1, vector_size=4, epochs=1, seed=0)
+
+
+def test_words_with_spaces_train_in_memory():
+    sentences = [["new york", "is", "big"], ["new york", "is", "old"]] * 20
+    model = Word2Vec(sentences, min_count=1, vector_size=4, epochs=2, seed=0, sample=0)
+    assert "new york" in model.wv.key_to_index and model.losses[-1] > 0
+
+
+def test_an_epoch_without_examples_warns_and_logs_nan():
+    model = Word2Vec(min_count=1, vector_size=4, epochs=2, seed=0, sample=0, window=1)
+    model.build_vocab([["a"], ["b"], ["c"]])  # one word per sentence: no pairs at all
+    with pytest.warns(RuntimeWarning, match="epoch 1 has no training examples"):
+        losses = model.train()
+    assert len(losses) == 2 and all(np.isnan(losses))
