@@ -7,8 +7,11 @@ so ``safetensors.torch.load_file`` reads it straight into a PyTorch model.
 ``save_checkpoint`` adds what resuming needs: the optimizer's state (its arrays as tensors
 named ``optimizer.state.<index>.<key>``, the rest as JSON), the random generator's state, the
 epoch, the step and the data loader's position, so that training resumed after a kill
-continues bit for bit like a run that was never stopped. ``load_checkpoint`` checks the whole
-file against the model and optimizer before changing either, and restores nothing on failure.
+continues bit for bit like a run that was never stopped. Arrays inside ``extra`` (e.g. a
+callback's best weights) are stored as tensors named ``extra.<path>`` and the JSON holds a
+reference ``{"__tensor__": name}`` in their place; loading puts the arrays back.
+``load_checkpoint`` checks the whole file against the model and optimizer before changing
+either, and restores nothing on failure.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from glassnet.tensor import Tensor
 FORMAT = "glassnet-checkpoint-v1"
 MODEL_PREFIX = "model."
 OPTIMIZER_PREFIX = "optimizer.state."
+EXTRA_PREFIX = "extra."
+TENSOR_REF = "__tensor__"  # {"__tensor__": name} in the JSON: the tensor of that name
 
 
 def _state_of(obj) -> OrderedDict:
@@ -78,7 +83,7 @@ def save_checkpoint(path, model, optimizer=None, *, epoch: int = 0, step: int = 
     tensors = OrderedDict((MODEL_PREFIX + k, v.data) for k, v in model.state_dict().items())
     info = {"format": FORMAT, "epoch": int(epoch), "step": int(step),
             "rng_state": _jsonable(random.get_rng_state()), "loader_state": loader_state,
-            "extra": extra or {}}
+            "extra": _split_arrays(extra or {}, EXTRA_PREFIX.rstrip("."), tensors)}
     if optimizer is not None:
         state = optimizer.state_dict()
         scalars = {}
@@ -110,6 +115,7 @@ def load_checkpoint(path, model, optimizer=None) -> dict:
                          optimizer is not None)
     model_state = OrderedDict((k[len(MODEL_PREFIX):], v) for k, v in arrays.items()
                               if k.startswith(MODEL_PREFIX))
+    extra = _join_arrays(info.get("extra") or {}, arrays, path)
     optimizer_state = None
     if optimizer is not None:
         saved = info["optimizer"]
@@ -141,7 +147,7 @@ def load_checkpoint(path, model, optimizer=None) -> dict:
             raise
     random.set_rng_state(info["rng_state"])
     return {"epoch": info["epoch"], "step": info["step"],
-            "loader_state": info.get("loader_state"), "extra": info.get("extra", {})}
+            "loader_state": info.get("loader_state"), "extra": extra}
 
 
 def _checked_info(info, path, with_optimizer: bool) -> dict:
@@ -176,6 +182,40 @@ def _checked_info(info, path, with_optimizer: bool) -> dict:
             raise bad("a malformed 'optimizer' entry (expected type, param_groups and "
                       "scalars by parameter index)")
     return info
+
+
+def _split_arrays(value, name: str, tensors: OrderedDict):
+    """``value`` as JSON-ready data: every array (or Tensor) in it, at any depth, is put in
+    ``tensors`` under its path (``extra.callbacks.1:EarlyStopping.best_weights.0.weight``)
+    and replaced by a reference to that name."""
+    if isinstance(value, Tensor):
+        value = value.data
+    if isinstance(value, np.ndarray):
+        tensors[name] = value
+        return {TENSOR_REF: name}
+    if isinstance(value, dict):
+        return {str(k): _split_arrays(v, f"{name}.{k}", tensors) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_split_arrays(v, f"{name}.{i}", tensors) for i, v in enumerate(value)]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _join_arrays(value, arrays: dict, path):
+    """The inverse of ``_split_arrays``: references replaced by the file's tensors."""
+    if isinstance(value, dict):
+        if set(value) == {TENSOR_REF}:
+            name = value[TENSOR_REF]
+            if not (isinstance(name, str) and name.startswith(EXTRA_PREFIX)
+                    and name in arrays):
+                raise SafetensorsError(f"load_checkpoint: {os.fspath(path)} refers to a "
+                                       f"tensor {name!r} that it does not hold")
+            return arrays[name]
+        return {k: _join_arrays(v, arrays, path) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_join_arrays(v, arrays, path) for v in value]
+    return value
 
 
 def _jsonable(value):

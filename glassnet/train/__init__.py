@@ -10,11 +10,18 @@ from glassnet.train.callbacks import (
     ProgressBar,
     TerminateOnNaN,
 )
-from glassnet.train.metrics import accuracy, confusion_matrix, mae, mse, top_k_accuracy
+from glassnet.train.metrics import (
+    accuracy,
+    binary_accuracy,
+    confusion_matrix,
+    mae,
+    mse,
+    top_k_accuracy,
+)
 from glassnet.train.trainer import Trainer, evaluate, fit, predict
 
 __all__ = [
     "Trainer", "fit", "evaluate", "predict", "Callback", "History", "ProgressBar",
     "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler", "TerminateOnNaN", "CSVLogger",
-    "accuracy", "top_k_accuracy", "confusion_matrix", "mse", "mae",
+    "accuracy", "binary_accuracy", "top_k_accuracy", "confusion_matrix", "mse", "mae",
 ]

@@ -165,39 +165,54 @@ class ProgressBar(Callback):
               file=self.stream, flush=True)
 
 
-def _better(mode: str, monitor: str):
+def _better(mode: str, monitor: str, who: str) -> str:
+    """'min' or 'max'; 'auto' picks 'max' for accuracy-like names (acc, auc, top-k,
+    precision, recall, f1, with or without the val_ prefix) and 'min' otherwise."""
     if mode == "auto":
-        mode = "max" if ("acc" in monitor or monitor.endswith("accuracy")) else "min"
+        name = monitor[4:] if monitor.startswith("val_") else monitor
+        high = ("acc" in name or "auc" in name or name.startswith("top")
+                or name in ("precision", "recall", "f1"))
+        mode = "max" if high else "min"
     if mode not in ("min", "max"):
-        raise ValueError(f"mode must be 'min', 'max' or 'auto', got {mode!r}")
+        raise ValueError(f"{who}: mode must be 'min', 'max' or 'auto', got {mode!r}")
     return mode
 
 
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs;
-    optionally put back the best epoch's weights."""
+    optionally put back the best epoch's weights. The best value starts at +-inf and a NaN
+    never improves on it. The state (best, wait, best weights) travels in checkpoints: the
+    weights as tensors, so a resumed run restores the same ones."""
 
     def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0,
                  mode: str = "auto", restore_best_weights: bool = False):
         self.monitor, self.min_delta, self.patience = monitor, abs(min_delta), patience
-        self.mode = _better(mode, monitor)
+        self.mode = _better(mode, monitor, "EarlyStopping")
         self.restore_best_weights = restore_best_weights
+        self._resumed = False
 
     def on_train_begin(self, logs):
-        if not getattr(self, "_resumed", False):
-            self.best, self.wait, self.best_weights, self.stopped_epoch = None, 0, None, None
+        if not self._resumed:
+            self.best = math.inf if self.mode == "min" else -math.inf
+            self.wait, self.best_weights, self.stopped_epoch = 0, None, None
         self._resumed = False
 
     def state_dict(self) -> dict:
-        return {"best": self.best, "wait": self.wait}
+        """best and wait (JSON), and the best weights (arrays: stored as checkpoint tensors)."""
+        return {"best": self.best, "wait": self.wait, "best_weights": self.best_weights}
 
     def load_state_dict(self, state: dict) -> None:
-        self.best, self.wait = state["best"], state["wait"]
-        self.best_weights, self.stopped_epoch, self._resumed = None, None, True
+        best = state["best"]  # None: a checkpoint from before best started at +-inf
+        if best is None:
+            best = math.inf if self.mode == "min" else -math.inf
+        self.best, self.wait = best, state["wait"]
+        weights = state.get("best_weights")
+        self.best_weights = None if weights is None else dict(weights)
+        self.stopped_epoch, self._resumed = None, True
 
     def _improved(self, value: float) -> bool:
-        if self.best is None:
-            return True
+        if value != value:  # NaN
+            return False
         if self.mode == "min":
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
@@ -214,7 +229,9 @@ class EarlyStopping(Callback):
                                      for k, v in self.trainer.model.state_dict().items()}
             return
         self.wait += 1
-        if self.wait >= self.patience:  # Keras: patience epochs without improvement
+        # Keras: patience epochs without improvement; the first epoch (a NaN there) has
+        # nothing to fall behind, so it never stops training
+        if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
             self.trainer.stop_training = True
             if self.restore_best_weights and self.best_weights is not None:
@@ -235,7 +252,7 @@ class ModelCheckpoint(Callback):
                  mode: str = "auto", save_weights_only: bool = False):
         self.filepath, self.monitor = filepath, monitor
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
-        self.mode = _better(mode, monitor)
+        self.mode = _better(mode, monitor, "ModelCheckpoint")
         self.best = None
         self.last_saved: str | None = None
 
@@ -246,9 +263,19 @@ class ModelCheckpoint(Callback):
         self.best, self.last_saved = state["best"], state["last_saved"]
 
     def on_epoch_end(self, epoch, logs):
+        # Saved once every callback's on_epoch_end has run, so that the checkpoint holds
+        # their states for this epoch (and the logs they added) whatever their order.
+        defer = getattr(self.trainer, "call_after_hooks", None)
+        if defer is None:
+            self._save(epoch, logs)
+        else:
+            defer(lambda: self._save(epoch, logs))
+
+    def _save(self, epoch, logs):
         if self.trainer.stop_reason or not all(
                 math.isfinite(v) for v in logs.values() if isinstance(v, float)):
             return  # a halted or diverged epoch must not replace a good checkpoint
+        best, last_saved = self.best, self.last_saved
         if self.save_best_only:
             value = logs.get(self.monitor)
             if value is None:
@@ -259,12 +286,16 @@ class ModelCheckpoint(Callback):
                 return
             self.best = value
         path = self.filepath.format(epoch=epoch + 1, **logs)
-        if self.save_weights_only:
-            from glassnet.io import save
-            save(self.trainer.model, path, metadata={"epoch": epoch + 1, "logs": logs})
-        else:
-            self.trainer.save_checkpoint(path, epoch_finished=epoch)
-        self.last_saved = path
+        self.last_saved = path  # set first: the checkpoint holds this callback's new state
+        try:
+            if self.save_weights_only:
+                from glassnet.io import save
+                save(self.trainer.model, path, metadata={"epoch": epoch + 1, "logs": logs})
+            else:
+                self.trainer.save_checkpoint(path, epoch_finished=epoch)
+        except BaseException:
+            self.best, self.last_saved = best, last_saved
+            raise
 
 
 class LearningRateScheduler(Callback):
@@ -278,21 +309,40 @@ class LearningRateScheduler(Callback):
         if per not in ("epoch", "batch"):
             raise ValueError(f"LearningRateScheduler: per must be 'epoch' or 'batch', got {per!r}")
         self.schedule, self.per, self.monitor = schedule, per, monitor
+        self._applied_epoch, self._resumed = None, False  # for a schedule(epoch, lr) function
+
+    def _is_function(self) -> bool:
+        return callable(self.schedule) and not hasattr(self.schedule, "step")
 
     def state_dict(self) -> dict:
-        return self.schedule.state_dict() if hasattr(self.schedule, "state_dict") else {}
+        """The scheduler's state; for a function, the last epoch it was applied to (the
+        optimizer's lr in the checkpoint already holds it: a resume must not apply it again)."""
+        if hasattr(self.schedule, "state_dict"):
+            return self.schedule.state_dict()
+        return {"applied_epoch": self._applied_epoch}
 
     def load_state_dict(self, state: dict) -> None:
         if hasattr(self.schedule, "load_state_dict"):
             self.schedule.load_state_dict(state)
+        else:
+            self._applied_epoch, self._resumed = state.get("applied_epoch"), True
 
     def _is_plateau(self) -> bool:
         return type(self.schedule).__name__ == "ReduceLROnPlateau"
 
+    def on_train_begin(self, logs):
+        if not self._resumed:
+            self._applied_epoch = None
+        self._resumed = False
+
     def on_epoch_begin(self, epoch, logs):
-        if callable(self.schedule) and not hasattr(self.schedule, "step"):
-            for group in self.trainer.optimizer.param_groups:
-                group["lr"] = float(self.schedule(epoch, group["lr"]))
+        if not self._is_function():
+            return
+        if self._applied_epoch is not None and epoch <= self._applied_epoch:
+            return  # resumed mid-epoch: this epoch's lr came back with the optimizer
+        for group in self.trainer.optimizer.param_groups:
+            group["lr"] = float(self.schedule(epoch, group["lr"]))
+        self._applied_epoch = epoch
 
     def on_batch_end(self, step, logs):
         if self.per == "batch" and hasattr(self.schedule, "step") and not self._is_plateau():
@@ -302,6 +352,11 @@ class LearningRateScheduler(Callback):
         if not hasattr(self.schedule, "step"):
             return
         if self._is_plateau():
+            if self.monitor not in logs:
+                raise KeyError(f"LearningRateScheduler(ReduceLROnPlateau): monitored value "
+                               f"'{self.monitor}' is not in the epoch logs (available: "
+                               f"{sorted(logs)}); pass val_data to fit or choose another "
+                               f"monitor")
             self.schedule.step(logs[self.monitor])
         elif self.per == "epoch":
             self.schedule.step()

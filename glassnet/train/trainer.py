@@ -25,9 +25,10 @@ from glassnet.train import metrics as metrics_lib
 from glassnet.train.callbacks import Callback, CallbackList, History, ProgressBar
 
 
-def as_loader(data, batch_size: int, shuffle: bool):
+def as_loader(data, batch_size: int, shuffle: bool, caller: str = "fit", dtype=None):
     """A DataLoader for ``data``: a DataLoader as is, a Dataset, or a tuple (X, y) of
-    arrays or Tensors."""
+    arrays or Tensors. Floating inputs X given as arrays (not Tensors) are cast to ``dtype``,
+    the model's parameter dtype, as Keras does."""
     from glassnet.data import DataLoader, Dataset, TensorDataset
 
     if isinstance(data, DataLoader):
@@ -36,9 +37,25 @@ def as_loader(data, batch_size: int, shuffle: bool):
         return DataLoader(data, batch_size=batch_size, shuffle=shuffle)
     if isinstance(data, (tuple, list)) and len(data) == 2:
         x, y = (d if isinstance(d, Tensor) else Tensor(np.asarray(d)) for d in data)
+        if not isinstance(data[0], Tensor):
+            x = Tensor(_cast_inputs(x.data, dtype))
         return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=shuffle)
-    raise TypeError(f"fit: data must be a DataLoader, a Dataset or a tuple (inputs, targets), "
-                    f"got {type(data).__name__}")
+    raise TypeError(f"{caller}: data must be a DataLoader, a Dataset or a tuple (inputs, "
+                    f"targets), got {type(data).__name__}")
+
+
+def _cast_inputs(x: np.ndarray, dtype) -> np.ndarray:
+    """Floating ``x`` in ``dtype`` (when that is a floating dtype); anything else as is."""
+    if dtype is not None and x.dtype.kind == "f" and np.dtype(dtype).kind == "f":
+        return x.astype(dtype, copy=False)
+    return x
+
+
+def _parameter_dtype(model):
+    """The dtype of the model's first parameter (None for a model without parameters)."""
+    for p in model.parameters():
+        return p.data.dtype
+    return None
 
 
 class Trainer:
@@ -48,14 +65,17 @@ class Trainer:
     ``epochs``, ``global_step``, ``steps_per_epoch``, ``stop_training``, ``stop_reason``.
     """
 
-    def __init__(self, model, loss_fn, optimizer, metrics=("accuracy",)):
+    def __init__(self, model, loss_fn, optimizer, metrics="auto"):
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
-        self.metrics = [metrics_lib.get_metric(m) for m in (metrics or ())]
+        # "auto": accuracy for classification losses, nothing for regression ones
+        self.metrics = metrics_lib.metrics_for(loss_fn, metrics)
         self.epoch, self.epochs, self.global_step = 0, 0, 0
         self.epoch_start_step, self.steps_per_epoch = 0, None
         self.stop_training, self.stop_reason = False, None
         self.non_finite_cause = None  # set while callbacks hear of a loss that refused NaN
         self.train_loader = None
+        self._deferred: list = []  # call_after_hooks: run once the current hooks have run
+        self._epoch_ended = False  # the current epoch's end hooks have all run
 
     # ------------------------------------------------------------------ one step
     def train_step(self, x: Tensor, y: Tensor) -> dict:
@@ -67,8 +87,18 @@ class Trainer:
         self.optimizer.step()
         logs = {"loss": loss.item(), "batch_size": x.shape[0]}
         for name, fn in self.metrics:
-            logs[name] = fn(output.data, y.data)
+            logs[name] = self._metric("fit", name, fn, output, y)
         return logs
+
+    @staticmethod
+    def _metric(caller: str, name: str, fn, output, y) -> float:
+        """``fn(output, y)``; a metric that cannot apply to these shapes is named."""
+        try:
+            return fn(output.data, y.data)
+        except (ValueError, TypeError, IndexError) as error:
+            raise ValueError(f"{caller}: metric '{name}' cannot be computed for output shape "
+                             f"{tuple(output.shape)} and target shape {tuple(y.shape)}: "
+                             f"{error}") from error
 
     def eval_step(self, x: Tensor, y: Tensor) -> tuple:
         with no_grad():
@@ -88,13 +118,14 @@ class Trainer:
         """
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
             raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")
-        loader = as_loader(train_data, batch_size, shuffle)
-        val_loader = None if val_data is None else as_loader(val_data, 1024, False)
+        dtype = _parameter_dtype(self.model)
+        loader = as_loader(train_data, batch_size, shuffle, "fit", dtype)
+        val_loader = None if val_data is None else as_loader(val_data, 1024, False, "fit",
+                                                             dtype)
         history = History()
         extra = [ProgressBar()] if verbose else []
-        # History first: checkpoints written by later callbacks then include this epoch.
         cbs = CallbackList([history, *callbacks, *extra], self)
-        self._callbacks = cbs.callbacks
+        self._callbacks, self._deferred = cbs.callbacks, []
         self.train_loader, self.epochs = loader, epochs
         self.stop_training, self.stop_reason = False, None
         self.steps_per_epoch = len(loader)
@@ -104,12 +135,16 @@ class Trainer:
             initial_epoch, skip_batches = info["epoch"], info["batch"]
             totals = info["extra"].get("epoch_totals")
             resumed_totals = (totals["sums"], totals["seen"]) if totals else None
+        # where a checkpoint taken now (before the first epoch) would resume
+        self.epoch, self.epoch_start_step = initial_epoch, self.global_step - skip_batches
+        self._epoch_ended = False
         # A resumed run tells its callbacks where it starts: epochs after initial_epoch are
         # about to be run (again), e.g. for CSVLogger to drop rows written past the checkpoint.
         cbs.on_train_begin({} if resume_from is None else {"resumed_at_epoch": initial_epoch})
         try:
             for epoch in range(initial_epoch, epochs):
                 self.epoch, self.epoch_start_step = epoch, self.global_step - skip_batches
+                self._epoch_ended = False
                 self.model.train()
                 cbs.on_epoch_begin(epoch, {})
                 # Running sums of this epoch's logs; a mid-epoch resume restores them so the
@@ -134,6 +169,7 @@ class Trainer:
                         cbs.on_batch_end(self.global_step, {"loss": float("nan"),
                                                             "batch_size": x.shape[0]})
                         self.non_finite_cause = None
+                        self._run_deferred()
                         if not self.stop_training:
                             raise
                         self.stop_reason = self.stop_reason or str(error)
@@ -145,6 +181,8 @@ class Trainer:
                             totals[key] = totals.get(key, 0.0) + value * n
                     self.global_step += 1  # counted before the hooks: a checkpoint saved
                     cbs.on_batch_end(self.global_step - 1, logs)  # there includes this step
+                    if self._deferred:
+                        self._run_deferred()
                     if self.stop_training:
                         break
                 epoch_logs = {k: v / max(self._seen, 1) for k, v in totals.items()}
@@ -154,6 +192,8 @@ class Trainer:
                     epoch_logs.update({f"val_{k}": v
                                        for k, v in self.evaluate(val_loader).items()})
                 cbs.on_epoch_end(epoch, epoch_logs)
+                self._epoch_ended = True  # a checkpoint now resumes at the next epoch
+                self._run_deferred()
                 if self.stop_training:
                     break
         finally:
@@ -161,9 +201,20 @@ class Trainer:
         history.stop_reason = self.stop_reason
         return history
 
+    def call_after_hooks(self, fn) -> None:
+        """Run ``fn()`` once every callback's hook for the current batch end or epoch end has
+        run (ModelCheckpoint saves this way): a checkpoint saved then holds every callback's
+        state for that point, whatever the order of the callbacks."""
+        self._deferred.append(fn)
+
+    def _run_deferred(self) -> None:
+        deferred, self._deferred = self._deferred, []
+        for fn in deferred:
+            fn()
+
     def evaluate(self, data, batch_size: int = 1024) -> dict:
         """Mean loss and metrics over ``data`` in eval mode, without a graph."""
-        loader = as_loader(data, batch_size, False)
+        loader = as_loader(data, batch_size, False, "evaluate", _parameter_dtype(self.model))
         was_training = self.model.training
         self.model.eval()
         totals, seen = {"loss": 0.0, **{name: 0.0 for name, _ in self.metrics}}, 0
@@ -174,7 +225,8 @@ class Trainer:
                 seen += n
                 totals["loss"] += loss * n
                 for name, fn in self.metrics:
-                    totals[name] = totals.get(name, 0.0) + fn(output.data, y.data) * n
+                    value = self._metric("evaluate", name, fn, output, y)
+                    totals[name] = totals.get(name, 0.0) + value * n
         finally:
             self.model.train(was_training)
         # a mean over no samples is NaN (as torch.mean of an empty tensor), not 0
@@ -187,14 +239,19 @@ class Trainer:
     # ------------------------------------------------------------------ checkpoints
     def save_checkpoint(self, path: str, epoch_finished: int | None = None) -> None:
         """A checkpoint to resume from, after a finished epoch or mid-epoch: weights,
-        optimizer, random generator, and the loader's position (so the remaining batches,
-        and the next epochs' shuffles, are the ones an uninterrupted run would see)."""
+        optimizer, random generator, the loader's position (so the remaining batches, and
+        the next epochs' shuffles, are the ones an uninterrupted run would see) and the
+        callbacks' states. Called after ``fit`` returns, it resumes after the last epoch run.
+        Called from a hook, it holds the callbacks' states as they are at that moment; use
+        ``call_after_hooks`` to save once every callback's hook has run."""
         from glassnet.io import save_checkpoint
 
         if epoch_finished is not None:
             epoch, batch = epoch_finished + 1, 0
         else:
             epoch, batch = self.epoch, self.global_step - self.epoch_start_step
+            if self._epoch_ended and batch >= (self.steps_per_epoch or 0):
+                epoch, batch = epoch + 1, 0  # the epoch and its end hooks are done
         loader_state = self.train_loader.state_dict() if self.train_loader else None
         save_checkpoint(path, self.model, self.optimizer, epoch=epoch, step=self.global_step,
                         loader_state=loader_state,
@@ -204,7 +261,8 @@ class Trainer:
 
     def _callback_states(self) -> dict:
         """State of every callback that has one (schedules, History, EarlyStopping), keyed
-        by position and type so a resumed run with the same callbacks gets it back."""
+        by position and type so a resumed run with the same callbacks gets it back. Arrays in
+        a state (EarlyStopping's best weights) are stored as the checkpoint's tensors."""
         return {f"{i}:{type(cb).__name__}": cb.state_dict()
                 for i, cb in enumerate(getattr(self, "_callbacks", ()))
                 if hasattr(cb, "state_dict")}
@@ -280,34 +338,50 @@ class Trainer:
 
 
 def fit(model, loss_fn, optimizer, train_data, epochs: int = 1, val_data=None,
-        batch_size: int = 32, shuffle: bool = True, callbacks=(), metrics=("accuracy",),
+        batch_size: int = 32, shuffle: bool = True, callbacks=(), metrics="auto",
         verbose: bool = True, resume_from: str | None = None) -> History:
-    """Train ``model``; see ``Trainer.fit``. Returns the History."""
+    """Train ``model``; see ``Trainer.fit``. Returns the History. ``metrics="auto"`` logs
+    accuracy for classification losses and nothing else for regression losses."""
     trainer = Trainer(model, loss_fn, optimizer, metrics)
     return trainer.fit(train_data, epochs, val_data, batch_size, shuffle, callbacks, verbose,
                        resume_from=resume_from)
 
 
-def evaluate(model, loss_fn, data, metrics=("accuracy",), batch_size: int = 1024) -> dict:
+def evaluate(model, loss_fn, data, metrics="auto", batch_size: int = 1024) -> dict:
     """Mean loss and metrics of ``model`` on ``data``."""
     return Trainer(model, loss_fn, None, metrics).evaluate(data, batch_size)
 
 
 def predict(model, data, batch_size: int = 1024) -> Tensor:
-    """The outputs of ``model`` for ``data`` (a Tensor/array of inputs, a Dataset, a loader
-    or a tuple whose first item is the inputs), concatenated over batches."""
-    from glassnet.data import TensorDataset  # imported where used, as in as_loader
+    """The outputs of ``model`` for ``data``, concatenated over batches: a Tensor, an array
+    or an array-like (e.g. a list of samples) of inputs, a tuple (inputs, targets), a
+    Dataset or a DataLoader (of inputs, or of tuples whose first item is the inputs).
+    Floating inputs given as arrays are cast to the model's parameter dtype."""
+    from glassnet.data import DataLoader, Dataset, TensorDataset
 
     if isinstance(data, tuple) and data and isinstance(data[0], (Tensor, np.ndarray)):
         data = data[0]  # (inputs, targets): the inputs
     elif type(data) is TensorDataset:  # its inputs (a subclass may transform them)
         data = data.tensors[0]
+    if not isinstance(data, (Tensor, np.ndarray, Dataset, DataLoader)):
+        try:
+            data = np.asarray(data)
+        except ValueError as error:  # ragged
+            raise TypeError(f"predict: data must be inputs (a Tensor, an array or a list of "
+                            f"samples of one shape), a tuple (inputs, targets), a Dataset or "
+                            f"a DataLoader; could not read {type(data).__name__}: {error}") \
+                from None
+        if data.dtype.kind not in "biuf":
+            raise TypeError(f"predict: inputs must be numbers; {type(data).__name__} data "
+                            f"reads as dtype {data.dtype}")
     if isinstance(data, (Tensor, np.ndarray)):
-        x = data.data if isinstance(data, Tensor) else np.asarray(data)
+        x = data.data if isinstance(data, Tensor) else _cast_inputs(data,
+                                                                   _parameter_dtype(model))
         # an empty input still goes through the model once: its output has the right shape
         batches = (Tensor(x[i:i + batch_size]) for i in range(0, max(len(x), 1), batch_size))
     else:
-        batches = (batch[0] for batch in as_loader(data, batch_size, False))
+        loader = as_loader(data, batch_size, False, "predict")
+        batches = (b[0] if isinstance(b, (tuple, list)) else b for b in loader)
     was_training = model.training
     model.eval()
     try:
