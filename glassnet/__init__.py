@@ -17,6 +17,10 @@ from glassnet.tensor import Tensor  # (Tensor first: the ops import it)
 
 openblas_kernels.forget()  # NumPy has loaded OpenBLAS: child processes choose for themselves
 
+from glassnet import allocator  # noqa: E402
+
+allocator.warm_up()  # large temporaries from the heap, not fresh pages (allocator.py)
+
 from glassnet import functional  # noqa: F401
 from glassnet.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from glassnet.backend import (
