@@ -75,13 +75,25 @@ class CallbackList:
 
 
 class History(Callback):
-    """Records every epoch's logs: ``history.history["val_loss"]`` is a list, one per epoch."""
+    """Records every epoch's logs: ``history.history["val_loss"]`` is a list, one per epoch.
+
+    Under a Trainer it records once every callback's ``on_epoch_end`` has run, so values
+    that later callbacks add to the logs (``Perplexity``'s ``perplexity``) are kept too, and
+    before any checkpoint of that point is written (both wait through ``call_after_hooks``).
+    """
 
     def __init__(self):
         self.history: dict[str, list] = {}
         self.epochs: list[int] = []
 
     def on_epoch_end(self, epoch, logs):
+        defer = getattr(getattr(self, "trainer", None), "call_after_hooks", None)
+        if defer is None:
+            self._record(epoch, logs)
+        else:
+            defer(lambda: self._record(epoch, logs))
+
+    def _record(self, epoch, logs):
         self.epochs.append(epoch)
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)

@@ -179,3 +179,19 @@ def test_checkpoint_extra_arrays_round_trip_as_tensors_and_a_missing_one_is_name
     io.save_checkpoint(path, trainer.model, extra={"cb": {"__tensor__": "extra.cb.gone"}})
     with pytest.raises(ValueError, match="refers to a tensor 'extra.cb.gone'"):
         io.load_checkpoint(path, trainer.model)
+
+
+def test_history_keeps_what_later_callbacks_add_to_an_epochs_logs():
+    from glassnet.train import Callback
+
+    class AddsAMetric(Callback):
+        def on_epoch_end(self, epoch, logs):
+            logs["twice_loss"] = 2 * logs["loss"]
+
+    gn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 2))
+    x, y = np.random.default_rng(0).normal(size=(16, 2)).astype(np.float32), np.zeros(16, int)
+    history = train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
+                        (x, y),
+                        epochs=2, callbacks=[AddsAMetric()], verbose=False)
+    assert history.history["twice_loss"] == [2 * v for v in history.history["loss"]]
