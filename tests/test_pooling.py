@@ -278,3 +278,26 @@ def test_batch_norm_errors_leave_running_stats_untouched():
         F.batch_norm(gn.randn(2, 3), None, None)
     # one value per channel is fine in evaluation
     assert F.batch_norm(gn.randn(1, 3), rm, rv).shape == (1, 3)
+
+
+# --------------------------------------------------------------------- tiled windows
+@pytest.mark.parametrize("shape, kernel", [((3, 4, 26, 26), 2), ((2, 3, 9, 12), 3),
+                                           ((2, 2, 4, 9), (2, 3)), ((5, 8), (1, 2))],
+                         ids=["2x2", "3x3", "2x3", "unbatched-1x2"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_max_pool_over_tiling_windows_takes_the_copied_taps_and_matches_torch(shape, kernel,
+                                                                                dtype):
+    from glassnet.ops.pooling import _geometry, _tiled_taps
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 3, (1, 1, *shape) if len(shape) == 2 else shape).astype(dtype)
+    if len(shape) == 2:
+        x = x[0]  # (C, H, W): unbatched
+    x4 = x if x.ndim == 4 else x[None]
+    g = _geometry("max_pool2d", x4.shape, kernel, None, 0, 1, False)
+    assert _tiled_taps(x4, g) is not None  # the windows tile the input
+    x[..., 0, 1] = np.nan  # a NaN wins its window, as in torch
+    _check_max_pool(x, kernel_size=kernel)
+    gx, tx = _both(x)
+    with gn.no_grad():
+        np.testing.assert_array_equal(F.max_pool2d(gx, kernel).data,
+                                      TF.max_pool2d(tx, kernel).detach().numpy())

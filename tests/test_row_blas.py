@@ -144,3 +144,20 @@ def test_conv2d_through_openblas_equals_conv2d_on_numpy_alone(config, dtype, mon
     monkeypatch.setattr(row_blas, "enabled", False)
     for a, b_ in zip(with_blas, run(), strict=True):
         np.testing.assert_array_equal(a, b_)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_copy_transposed_splits_interleaved_pairs_exactly(dtype):
+    from glassnet.ops.row_blas import copy_transposed_
+    pairs = np.random.default_rng(5).standard_normal((1000, 2)).astype(dtype)
+    split = np.empty((2, 1000), dtype)
+    if loaded_openblas() is not None:
+        assert _routine("omatcopy", split, pairs, transposed=True) is not None
+    copy_transposed_(split, pairs)
+    np.testing.assert_array_equal(split, pairs.T)
+    wide = np.zeros((3, 7), dtype)  # into a block of a wider matrix, from a strided source
+    source = np.arange(28, dtype=dtype).reshape(4, 7)[:, 1:4]
+    copy_transposed_(wide[:, 2:6], source)
+    expected = np.zeros((3, 7), dtype)
+    expected[:, 2:6] = source.T
+    np.testing.assert_array_equal(wide, expected)

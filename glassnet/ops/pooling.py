@@ -27,6 +27,7 @@ from numpy.lib.stride_tricks import as_strided
 from glassnet.autograd.function import Function
 from glassnet.autograd.grad_mode import is_grad_enabled
 from glassnet.ops._util import as_tensor, check_float
+from glassnet.ops.row_blas import copy_rows_, copy_transposed_
 from glassnet.tensor import Tensor
 
 __all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]
@@ -195,12 +196,14 @@ class MaxPool2d(Function):
         g = geometry
         x4 = x if x.ndim == 4 else x[None]  # (N, C, H, W)
         win = _windows(_padded(x4, g, -np.inf), g)  # (N, C, oh, ow, kh, kw) view
+        taps = _tiled_taps(x4, g)  # (kh*kw, N, C, oh, ow) copies, where windows tile x
         if not find_indices:  # no backward and no indices wanted: the values alone
-            best = win[..., 0, 0].copy()
+            best = (win[..., 0, 0] if taps is None else taps[0]).copy()
             for k in range(1, g.kh * g.kw):
-                np.maximum(best, win[..., k // g.kw, k % g.kw], out=best)  # NaN propagates
+                tap = win[..., k // g.kw, k % g.kw] if taps is None else taps[k]
+                np.maximum(best, tap, out=best)  # NaN propagates
             return best if x.ndim == 4 else best[0]
-        best, offset = _max_and_offset(win, g)
+        best, offset = _max_and_offset(win, g, taps)
         ctx.offset, ctx.g, ctx.x_shape = offset, g, x.shape
         if indices_out is not None:
             idx = _flat_indices(offset, g, x4.shape[3])
@@ -224,27 +227,61 @@ class MaxPool2d(Function):
         return grad_x  # owns its memory (the engine would copy a view for a leaf's .grad)
 
 
-def _max_and_offset(win: np.ndarray, g: Geometry) -> tuple[np.ndarray, np.ndarray]:
+def _tiled_taps(x: np.ndarray, g: Geometry) -> np.ndarray | None:
+    """taps[i*kw + j, n, c, y, x] = x[n, c, y*kh + i, x*kw + j], each tap contiguous, when
+    the windows tile x exactly (stride = kernel, no padding or dilation, H and W multiples
+    of the kernel: the 2x2 pooling of every LeNet-style network); None otherwise.
+
+    Every window's taps are read through strided views otherwise, with a NumPy loop per
+    row of the output (13 values in the MNIST CNN's first pooling). Here x, seen as rows of
+    kw values, is transposed once (``copy_transposed_``: column j of every window in one
+    array), then each window row i of that is copied out (``copy_rows_``): 0.48 against
+    0.66 ms for the four taps of a (64, 32, 26, 26) float32 input.
+    """
+    n, c, h, w = x.shape
+    if (g.ph or g.pw or g.dh != 1 or g.dw != 1 or g.sh != g.kh or g.sw != g.kw
+            or h != g.oh * g.kh or w != g.ow * g.kw or g.kh * g.kw < 2
+            or not x.flags.c_contiguous or x.dtype not in (np.float32, np.float64)):
+        return None
+    by_column = np.empty((g.kw, x.size // g.kw), dtype=x.dtype)  # column j of all windows
+    copy_transposed_(by_column, x.reshape(-1, g.kw))
+    rows = n * c * g.oh
+    taps = np.empty((g.kh * g.kw, n, c, g.oh, g.ow), dtype=x.dtype)
+    for j in range(g.kw):
+        column = by_column[j].reshape(rows, g.kh * g.ow)  # window row i at i*ow
+        for i in range(g.kh):
+            copy_rows_(taps[i * g.kw + j].reshape(rows, g.ow),
+                       column[:, i * g.ow:(i + 1) * g.ow])
+    return taps
+
+
+def _max_and_offset(win: np.ndarray, g: Geometry,
+                    taps: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Each window's largest value and its kernel offset k = i * kw + j (a small int).
 
     A loop over kernel offsets with branchless updates (a random boolean mask in
     np.copyto/np.where costs ~10x more): best = max(best, v), and the offset moves to k
-    exactly where v > best strictly, which keeps the first maximum on ties.
+    exactly where v > best strictly, which keeps the first maximum on ties. ``taps`` (from
+    ``_tiled_taps``) holds every offset's values already copied out of ``win``.
     """
     k_total = g.kh * g.kw
     offset_dtype = np.int8 if k_total <= 127 else np.int32
     shape = win.shape[:4]
     if g.ph == g.pw == 0:
-        best, offset, start = win[..., 0, 0].copy(), np.zeros(shape, offset_dtype), 1
+        first = win[..., 0, 0] if taps is None else taps[0]
+        best, offset, start = first.copy(), np.zeros(shape, offset_dtype), 1
     else:  # windows may begin in the padding: start from each window's first real pixel
         best = np.full(shape, -np.inf, dtype=win.dtype)
         offset = np.broadcast_to(_first_valid(g).astype(offset_dtype), shape).copy()
         start = 0
-    v = np.empty(shape, win.dtype)
+    v = np.empty(shape, win.dtype) if taps is None else None
     won = np.empty(shape, bool)
     step = np.empty(shape, offset_dtype)
     for k in range(start, k_total):
-        np.copyto(v, win[..., k // g.kw, k % g.kw])  # strided read once, then contiguous
+        if taps is None:
+            np.copyto(v, win[..., k // g.kw, k % g.kw])  # strided read once, then contiguous
+        else:
+            v = taps[k]
         np.greater(v, best, out=won)
         np.maximum(best, v, out=best)  # propagates NaN, as PyTorch does
         np.subtract(offset_dtype(k), offset, out=step)

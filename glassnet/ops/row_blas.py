@@ -23,11 +23,11 @@ import numpy as np
 
 from glassnet.openblas_kernels import openblas_function
 
-__all__ = ["add_rows_", "copy_rows_"]
+__all__ = ["add_rows_", "copy_rows_", "copy_transposed_"]
 
 enabled = True  # False sends everything through NumPy (the tests compare the two)
 
-_ROW_MAJOR, _NO_TRANS = 101, 111
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _PREFIXES = {np.dtype(np.float32): "s", np.dtype(np.float64): "d"}
 _routines: dict[tuple[str, np.dtype], object] = {}
 
@@ -54,6 +54,20 @@ def copy_rows_(dest: np.ndarray, src: np.ndarray) -> None:
              dest.ctypes.data, _lead(dest))
 
 
+def copy_transposed_(dest: np.ndarray, src: np.ndarray) -> None:
+    """dest[...] = src.T, for dest (cols, rows) and src (rows, cols), both row-strided:
+    omatcopy's transposing copy. With a src of two columns this splits interleaved
+    pairs, (a0 b0 a1 b1 ...) -> (a0 a1 ...), (b0 b1 ...), in one pass, where NumPy reads
+    every other element (a strided loop, ~3x slower)."""
+    omatcopy = _routine("omatcopy", dest, src, transposed=True)
+    if omatcopy is None:
+        dest[...] = src.T
+        return
+    rows, cols = src.shape
+    omatcopy(_ROW_MAJOR, _TRANS, rows, cols, 1.0, src.ctypes.data, _lead(src),
+             dest.ctypes.data, _lead(dest))
+
+
 def _lead(view: np.ndarray) -> int:
     """The leading dimension BLAS wants: elements from one row's start to the next (any
     value >= the row length for a single row, whose stride NumPy leaves arbitrary)."""
@@ -61,26 +75,29 @@ def _lead(view: np.ndarray) -> int:
     return view.strides[0] // view.itemsize if rows > 1 else max(cols, 1)
 
 
-def _routine(name: str, dest: np.ndarray, src: np.ndarray):
-    """OpenBLAS's ``name`` for these two views, or None where NumPy should do it: each row a
-    contiguous run, rows in increasing order of address and at a whole number of elements
-    apart, no overlap."""
-    if not enabled or dest.ndim != 2 or src.shape != dest.shape or src.dtype != dest.dtype \
+def _routine(name: str, dest: np.ndarray, src: np.ndarray, transposed: bool = False):
+    """OpenBLAS's ``name`` for these two 2-D views, or None where NumPy should do it: each
+    row a contiguous run, rows in increasing order of address and at a whole number of
+    elements apart, no overlap; with ``transposed``, dest is src's transpose in shape."""
+    if not enabled or dest.ndim != 2 or src.ndim != 2 or src.dtype != dest.dtype \
+            or dest.shape != (src.shape[::-1] if transposed else src.shape) \
             or dest.dtype not in _PREFIXES or not dest.flags.writeable or dest.size == 0:
         return None
-    itemsize = dest.itemsize
-    rows, cols = dest.shape
-    for view in (dest, src):
-        row_step, step = view.strides
-        if (cols > 1 and step != itemsize) or row_step % itemsize \
-                or (rows > 1 and row_step < cols * itemsize):
-            return None
-    if np.may_share_memory(dest, src):
+    if not (_row_strided(dest) and _row_strided(src)) or np.may_share_memory(dest, src):
         return None
     key = (name, dest.dtype)
     if key not in _routines:
         _routines[key] = _load(name, dest.dtype)
     return _routines[key]
+
+
+def _row_strided(view: np.ndarray) -> bool:
+    """Whether BLAS can read ``view`` as a matrix with a leading dimension."""
+    itemsize = view.itemsize
+    rows, cols = view.shape
+    row_step, step = view.strides
+    return not ((cols > 1 and step != itemsize) or row_step % itemsize
+                or (rows > 1 and row_step < cols * itemsize))
 
 
 def _load(name: str, dtype: np.dtype):
@@ -104,11 +121,14 @@ def _load(name: str, dtype: np.dtype):
 
 def _works(name: str, function, dtype: np.dtype) -> bool:
     """Whether ``function`` computes what it should on a 2 x 3 block of a 2 x 4 matrix (the
-    last column must be left alone), exact in any rounding."""
+    last column must be left alone; omatcopy also transposed), exact in any rounding."""
     src = np.arange(6, dtype=dtype).reshape(2, 3)
     dest = np.full((2, 4), 10, dtype=dtype)
     if name == "geadd":
         function(_ROW_MAJOR, 2, 3, 1.0, src.ctypes.data, 3, 1.0, dest.ctypes.data, 4)
         return dest.tolist() == [[10, 11, 12, 10], [13, 14, 15, 10]]
     function(_ROW_MAJOR, _NO_TRANS, 2, 3, 1.0, src.ctypes.data, 3, dest.ctypes.data, 4)
-    return dest.tolist() == [[0, 1, 2, 10], [3, 4, 5, 10]]
+    copied = dest.tolist() == [[0, 1, 2, 10], [3, 4, 5, 10]]
+    dest = np.full((3, 3), 10, dtype=dtype)  # src's transpose into 3 x 2 of a 3 x 3 matrix
+    function(_ROW_MAJOR, _TRANS, 2, 3, 1.0, src.ctypes.data, 3, dest.ctypes.data, 3)
+    return copied and dest.tolist() == [[0, 3, 10], [1, 4, 10], [2, 5, 10]]
