@@ -55,12 +55,30 @@ def is_floating(dtype) -> bool:
 _DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "meta")
 
 
-def to_dtype_and_device(op: str, dtype, device):
-    """The dtype a ``.to(...)`` call asks for, after its device is checked: a device string in
-    the dtype's place (``.to("cuda")``) counts as the device, as in PyTorch, and any device
-    but the CPU ("cpu", "cpu:0") is refused."""
-    if isinstance(dtype, str) and device is None and dtype.split(":")[0] in _DEVICE_TYPES:
-        dtype, device = None, dtype
+def to_dtype_and_device(op: str, *args, dtype=None, device=None):
+    """The dtype a ``.to(...)`` call asks for, after its device is checked. PyTorch's forms:
+    ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)`` (a tensor: its dtype)
+    and the keywords; a device is a string such as "cpu" or "cuda:0" (``.to("cuda")`` names
+    a device, not a dtype). Any device but the CPU ("cpu", "cpu:0") is refused."""
+    if len(args) > 2:
+        raise TypeError(f"{op}: expected at most a device and a dtype, got {len(args)} "
+                        f"positional arguments")
+    for arg in args:
+        if arg is None:
+            continue
+        if isinstance(arg, str) and arg.split(":")[0] in _DEVICE_TYPES:
+            kind, given = "device", device
+        else:
+            kind, given = "dtype", dtype
+            if not isinstance(arg, (str, type, np.dtype)) and hasattr(arg, "dtype"):
+                # to(other): a tensor (or array) gives its dtype
+                arg = arg.dtype
+        if given is not None:
+            raise TypeError(f"{op}: {kind} given twice ({given!r} and {arg!r})")
+        if kind == "device":
+            device = arg
+        else:
+            dtype = arg
     if device is not None and str(device).split(":")[0] != "cpu":
         raise ValueError(f"{op}: glassnet runs on the CPU only, got device {device!r}")
     return dtype

@@ -10,6 +10,9 @@ where each op's forward and backward formulas sit side by side.
 
 from __future__ import annotations
 
+import numbers
+import operator
+
 import numpy as np
 
 from glassnet import backend
@@ -57,7 +60,8 @@ class Tensor:
         grad_fn: the node that produced this tensor (None for leaves).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_retains_grad", "__weakref__")
+    # requires_grad is a property over the _requires_grad slot (end of this file)
+    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
@@ -65,7 +69,7 @@ class Tensor:
         self.grad = None
         self.grad_fn = None
         self._retains_grad = False
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -75,7 +79,7 @@ class Tensor:
         t = object.__new__(Tensor)
         t.data = data if isinstance(data, np.ndarray) else np.asarray(data)
         t.grad = None
-        t.requires_grad = requires_grad
+        t._requires_grad = requires_grad
         t.grad_fn = grad_fn
         t._retains_grad = False
         return t
@@ -123,6 +127,19 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self.data.shape[0]
 
+    def __iter__(self):
+        """The tensor's rows ``self[0], self[1], ...`` (each in the graph), as PyTorch."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (F.index(self, i) for i in range(self.data.shape[0]))
+
+    def __contains__(self, element) -> bool:
+        """``element in t``: whether any element of ``t`` equals it, as PyTorch."""
+        if not isinstance(element, _OPERANDS):
+            raise RuntimeError(f"in: only a Tensor or a number can be looked for in a tensor, "
+                               f"got {type(element).__name__}")
+        return bool(_compare("eq", np.equal, self, element).data.any())
+
     # ----------------------------------------------------------------- conversion
     def numpy(self) -> np.ndarray:
         """The underlying array (shared memory, as ``torch.Tensor.numpy``)."""
@@ -134,7 +151,32 @@ class Tensor:
         return self.data
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        """NumPy's protocol: ``np.asarray(t)`` is a view of the data, ``np.array(t)`` a copy
+        (NumPy 2 passes copy=True); copy=False with a dtype that needs a copy is refused."""
+        if dtype is not None and np.dtype(dtype) != self.data.dtype:
+            if copy is False:
+                raise ValueError(
+                    f"__array__: converting dtype {self.data.dtype} to {np.dtype(dtype)} "
+                    "needs a copy, but copy=False was passed")
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def __dlpack__(self, **kwargs):
+        """The DLPack protocol, NumPy's: ``torch.as_tensor(t)`` and ``torch.from_dlpack(t)``
+        share this tensor's memory, ``torch.tensor(t)`` copies it. Like ``np.asarray(t)``
+        it gives the values alone, also of a tensor that requires grad (the gradient stays
+        here). A read-only view (from expand) or one with negative strides (``x[::-1]``) is
+        given as a copy: DLPack consumers would write into it, or cannot take it."""
+        array = self.data
+        if not array.flags.writeable or any(stride < 0 for stride in array.strides):
+            if kwargs.get("copy") is False:
+                raise BufferError("__dlpack__: this tensor is a read-only or reversed view, "
+                                  "which can only be exported as a copy (copy=False given)")
+            array = array.copy()
+        return array.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> tuple:
+        return self.data.__dlpack_device__()
 
     def item(self):
         if self.data.size != 1:
@@ -175,9 +217,11 @@ class Tensor:
     def contiguous(self) -> Tensor:
         return self if self.data.flags.c_contiguous else F.clone(self)
 
-    def to(self, dtype=None, device: str | None = None) -> Tensor:
-        """Cast to ``dtype`` (differentiable between float dtypes). Only 'cpu' exists."""
-        dtype = backend.to_dtype_and_device("Tensor.to", dtype, device)
+    def to(self, *args, dtype=None, device: str | None = None) -> Tensor:
+        """Cast to a dtype (differentiable between float dtypes), PyTorch's forms:
+        ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)`` (other's dtype)
+        and the keywords. Only 'cpu' exists."""
+        dtype = backend.to_dtype_and_device("Tensor.to", *args, dtype=dtype, device=device)
         if dtype is None or np.dtype(dtype) == self.dtype:
             return self
         return F.cast(self, np.dtype(dtype))
@@ -203,18 +247,22 @@ class Tensor:
     # ----------------------------------------------------------------- autograd
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place; only floating tensors can require grad."""
+        self._set_requires_grad(requires_grad, "requires_grad_")
+        return self
+
+    def _set_requires_grad(self, requires_grad: bool, op: str = "requires_grad") -> None:
+        """``t.requires_grad = value`` (the property's setter) and ``requires_grad_``."""
         if requires_grad and not backend.is_floating(self.data.dtype):
             raise TypeError(
-                f"requires_grad_: only floating point tensors can require gradients, "
+                f"{op}: only floating point tensors can require gradients, "
                 f"got dtype {self.data.dtype} (shape {self.shape}); convert with .float()"
             )
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError(
-                "requires_grad_: you can only change requires_grad of leaf tensors; "
+                f"{op}: you can only change requires_grad of leaf tensors; "
                 "use .detach() to cut a non-leaf from the graph"
             )
-        self.requires_grad = bool(requires_grad)
-        return self
+        self._requires_grad = bool(requires_grad)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward."""
@@ -356,22 +404,22 @@ class Tensor:
         return _compare("ge", np.greater_equal, self, other)
 
     def eq(self, other):
-        return self.__eq__(other)
+        return _compare("eq", np.equal, self, other, method=True)
 
     def ne(self, other):
-        return self.__ne__(other)
+        return _compare("ne", np.not_equal, self, other, method=True)
 
     def lt(self, other):
-        return self.__lt__(other)
+        return _compare("lt", np.less, self, other, method=True)
 
     def le(self, other):
-        return self.__le__(other)
+        return _compare("le", np.less_equal, self, other, method=True)
 
     def gt(self, other):
-        return self.__gt__(other)
+        return _compare("gt", np.greater, self, other, method=True)
 
     def ge(self, other):
-        return self.__ge__(other)
+        return _compare("ge", np.greater_equal, self, other, method=True)
 
     def where(self, condition, other) -> Tensor:
         """``self`` where ``condition`` holds, else ``other`` (PyTorch's Tensor.where)."""
@@ -399,46 +447,98 @@ class Tensor:
     def __rxor__(self, other):
         return _bitwise("^", np.bitwise_xor, other, self)
 
-    # ----------------------------------------------------------------- in-place (no graph)
-    # In-place changes record no graph. They are refused on a leaf that requires grad while
-    # grad mode is on (as in PyTorch: wrap optimizer updates in no_grad()), and on tensors
-    # inside a graph; each change is noted (autograd/versions.py) so that a backward pass that
-    # saved this tensor's old values, or a view of them, refuses to run instead of returning
-    # wrong gradients.
+    # ----------------------------------------------------------------- in-place
+    # In-place changes write into this tensor's memory, so every view of it sees them. With
+    # grad mode off, or when neither side requires grad, that is all (the fast path that
+    # optimizers and training loops take). Otherwise the write is recorded in the graph, as
+    # in PyTorch: ``x += y`` as ``x[...] = x + y`` (``_record``), so ``acc += w[i] ** 2``
+    # and ``h.copy_(w)`` backpropagate into ``w``. Refused on a leaf that requires grad while
+    # grad mode is on (wrap optimizer updates in no_grad()), on read-only views, and where
+    # the result's type can't be cast to this tensor's (int += 1.5). Each change is noted
+    # (autograd/versions.py) so that a backward pass that saved this tensor's old values,
+    # or a view of them, refuses to run instead of returning wrong gradients.
     def zero_(self) -> Tensor:
-        return self._write("zero_", 0)
+        return self._fill("zero_", 0)
 
     def fill_(self, value) -> Tensor:
-        return self._write("fill_", value.data if isinstance(value, Tensor) else value)
+        return self._fill("fill_", value)
 
     def copy_(self, src) -> Tensor:
+        if grad_mode._enabled and (self._requires_grad or _requires_grad(src)):
+            return self._record("copy_", None, src)
         return self._write("copy_", src.data if isinstance(src, Tensor) else np.asarray(src))
 
     def __iadd__(self, other):
-        return self._write("+=", F.add(self.detach(), _detached(other)).data)
+        return self._update("+=", F.add, other)
 
     def __isub__(self, other):
-        return self._write("-=", F.sub(self.detach(), _detached(other)).data)
+        return self._update("-=", F.sub, other)
 
     def __imul__(self, other):
-        return self._write("*=", F.mul(self.detach(), _detached(other)).data)
+        return self._update("*=", F.mul, other)
 
     def __itruediv__(self, other):
-        return self._write("/=", F.div(self.detach(), _detached(other)).data)
+        return self._update("/=", F.div, other)
 
     def __ifloordiv__(self, other):
-        return self._write("//=", F.floor_divide(self.detach(), _detached(other)).data)
+        return self._update("//=", F.floor_divide, other)
 
     def __imod__(self, other):
-        return self._write("%=", F.remainder(self.detach(), _detached(other)).data)
+        return self._update("%=", F.remainder, other)
+
+    def __ipow__(self, other):
+        return self._update("**=", F.pow, other)
+
+    # (no __imatmul__: PyTorch has none either, so x @= m rebinds x to x @ m, of any shape)
+
+    def __iand__(self, other):
+        return self._update("&=", _bitwise_and, other)
+
+    def __ior__(self, other):
+        return self._update("|=", _bitwise_or, other)
+
+    def __ixor__(self, other):
+        return self._update("^=", _bitwise_xor, other)
+
+    def _fill(self, op: str, value) -> Tensor:
+        if grad_mode._enabled and (self._requires_grad or _requires_grad(value)):
+            return self._record(op, None, value)
+        return self._write(op, value.data if isinstance(value, Tensor) else value)
+
+    def _update(self, op: str, fn, other) -> Tensor:
+        """self = fn(self, other), written into self's memory (``x += y`` and the like)."""
+        if grad_mode._enabled and (self._requires_grad or _requires_grad(other)):
+            return self._record(op, fn, other)
+        return self._write(op, fn(self.detach(), _detached(other)).data)
 
     def _write(self, op: str, values) -> Tensor:
-        if grad_mode.is_grad_enabled() and self.requires_grad:
-            where = ("a leaf tensor that requires grad" if self.grad_fn is None
-                     else "a tensor that is part of a graph")
+        """Write ``values`` (an array or a number) into self's memory, outside the graph."""
+        self._check_write(op, values)
+        self.data[...] = values
+        versions.note_write(self.data)
+        return self
+
+    def _record(self, op: str, fn, other) -> Tensor:
+        """The write as a node of the graph: ``self[...] = fn(self, other)`` (``other``
+        itself for copy_ and fill_), through ``in_place`` as ``x[i] = v`` is."""
+        if self._requires_grad and self.grad_fn is None:
             raise RuntimeError(
-                f"{op}: {where} is being changed in place; wrap the update in no_grad() "
-                "(or write x = x + y to record it in the graph)")
+                f"{op}: a leaf tensor that requires grad is being changed in place; wrap the "
+                "update in no_grad(), or write x = x + y to record it in the graph")
+        operand = self
+        if op == "**=" or op in ("*=", "/=", "%=") and _requires_grad(other):
+            # fn's node keeps self's values for a gradient, and the write changes them: it
+            # gets a copy (as PyTorch keeps the original self for mul_ and the like)
+            operand = (F.clone(self) if self._requires_grad
+                       else Tensor._make(self.data.copy(), False, None))
+        value = other if fn is None else fn(operand, other)
+        self._check_write(op, value.data if isinstance(value, Tensor) else value)
+        shape_ops.assign(op, self, value)
+        return self
+
+    def _check_write(self, op: str, values) -> None:
+        """Refuse, before anything is written, a read-only view, a result of a higher type
+        category than self's (int += 1.5) and one that does not fit self's shape."""
         if not self.data.flags.writeable:
             raise RuntimeError(f"{op}: this tensor is a read-only view (e.g. from expand); "
                                "clone() it before changing it in place")
@@ -449,19 +549,25 @@ class Tensor:
                 f"{self.data.dtype} in place (as in PyTorch: int += 1.5 would truncate); write "
                 f"x = x {op[:-1]} y for a new tensor of the promoted type")
         shape = np.shape(values)
-        if shape != self.shape and np.broadcast_shapes(shape, self.shape) != self.shape:
-            raise RuntimeError(f"{op}: a value of shape {shape} cannot be written into a "
-                               f"tensor of shape {self.shape}")
-        self.data[...] = values
-        versions.note_write(self.data)
-        return self
+        if shape != self.shape:
+            try:
+                fits = np.broadcast_shapes(shape, self.shape) == self.shape
+            except ValueError:
+                fits = False
+            if not fits:
+                raise RuntimeError(f"{op}: a value of shape {shape} cannot be written into a "
+                                   f"tensor of shape {self.shape}")
 
 
-_ARITHMETIC = ("+=", "-=", "*=", "/=", "//=", "%=")
+_ARITHMETIC = ("+=", "-=", "*=", "/=", "//=", "%=", "**=", "&=", "|=", "^=")
 
 
 def _detached(value):
     return value.detach() if isinstance(value, Tensor) else value
+
+
+def _requires_grad(value) -> bool:
+    return isinstance(value, Tensor) and value._requires_grad
 
 
 def _bitwise(op: str, ufunc, *operands) -> Tensor:
@@ -479,10 +585,36 @@ def _bitwise(op: str, ufunc, *operands) -> Tensor:
     return Tensor._make(np.asarray(ufunc(*arrays)), False, None)
 
 
-def _compare(op: str, ufunc, a, b) -> Tensor:
-    a = a.data if isinstance(a, Tensor) else a
+def _bitwise_and(a, b) -> Tensor:
+    return _bitwise("&", np.bitwise_and, a, b)
+
+
+def _bitwise_or(a, b) -> Tensor:
+    return _bitwise("|", np.bitwise_or, a, b)
+
+
+def _bitwise_xor(a, b) -> Tensor:
+    return _bitwise("^", np.bitwise_xor, a, b)
+
+
+def _compare(op: str, ufunc, a: Tensor, b, method: bool = False) -> Tensor:
+    """``a (op) b`` as a bool tensor. An operand that is not a Tensor, an array or a number
+    gives NotImplemented to the operators, so that Python decides (``t == None`` is False,
+    ``t != "a"`` True, ``t < "a"`` a TypeError, as in PyTorch); the methods refuse it."""
+    if not isinstance(b, _OPERANDS):
+        if method:
+            raise TypeError(f"{op}: argument 'other' must be a Tensor or a number, got "
+                            f"{type(b).__name__}")
+        return NotImplemented
     b = b.data if isinstance(b, Tensor) else b
-    return Tensor._make(broadcasting(op, ufunc, a, b), False, None)
+    return Tensor._make(broadcasting(op, ufunc, a.data, b), False, None)
+
+
+# ``requires_grad``: read for every input of every op, so its getter reads the slot in C
+# (operator.attrgetter: no Python frame); its setter checks, as requires_grad_() does.
+Tensor.requires_grad = property(
+    operator.attrgetter("_requires_grad"), Tensor._set_requires_grad,
+    doc="Whether ops on this tensor record a graph (only floating tensors can).")
 
 
 def _add_methods() -> None:
@@ -509,5 +641,7 @@ from glassnet import functional as F  # noqa: E402  (ops import Tensor from this
 from glassnet.autograd import engine  # noqa: E402
 from glassnet.ops import shape as shape_ops  # noqa: E402
 from glassnet.ops._util import broadcasting  # noqa: E402
+
+_OPERANDS = (Tensor, np.ndarray, numbers.Number, np.generic)  # what comparisons take
 
 _add_methods()

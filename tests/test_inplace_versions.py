@@ -202,3 +202,118 @@ def test_resetting_batch_norm_between_forward_and_backward_is_refused_like_torch
         bn.reset_parameters()
         with pytest.raises(RuntimeError, match="modified by an in"):
             (y * y).sum().backward()
+
+
+# --------------------------------------------------------------------- recorded in-place ops
+def grads_of(build):
+    """``build(lib)`` returns the leaves whose gradients to compare: (glassnet's, torch's),
+    each a list of lists, after ``build`` ran its backward."""
+    return [[leaf.grad.tolist() for leaf in build(lib)] for lib in (gn, torch)]
+
+
+def test_augmented_assignment_with_a_value_that_requires_grad_is_recorded_like_torch():
+    def accumulate(lib):
+        w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        acc = lib.zeros(())
+        for i in range(3):
+            acc += w[i] ** 2
+        acc.backward()
+        return [w]
+
+    def multiply(lib):
+        w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        h = lib.ones(3)
+        h *= w  # mul keeps h's old values for w's gradient: the write must not change them
+        (h * w).sum().backward()
+        return [w]
+
+    def chain(lib):  # on a tensor already in the graph (refused before), every operator
+        w = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        u = lib.tensor([0.5, 3.0], dtype=lib.float64, requires_grad=True)
+        y = w * 2
+        y += u
+        y *= w
+        y **= 2
+        y /= u
+        y -= w
+        y %= 7.0
+        y.sum().backward()
+        return [w, u]
+
+    for build in (accumulate, multiply, chain):
+        ours, theirs = grads_of(build)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    assert grads_of(accumulate)[0] == [[2.0, 4.0, 6.0]]
+
+
+def test_copy_and_fill_from_a_tensor_that_requires_grad_are_recorded_like_torch():
+    def copy(lib):
+        w = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        h = lib.zeros(3)  # float32: the copy casts, the gradient is cast back
+        h.copy_(w)
+        assert h.requires_grad and h.grad_fn is not None and h.dtype == lib.float32
+        (h * h).sum().backward()
+        return [w]
+
+    def fill(lib):
+        v = lib.tensor(2.0, requires_grad=True)
+        h = lib.zeros(3)
+        h.fill_(v)
+        (h * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
+        return [v]
+
+    def zero(lib):  # zero_ on a tensor in the graph: the old values get no gradient
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = w * 2
+        y.zero_()
+        (y + w).sum().backward()
+        return [w]
+
+    for build in (copy, fill, zero):
+        ours, theirs = grads_of(build)
+        assert ours == theirs
+    assert grads_of(copy)[0] == [[2.0, 4.0, 6.0]]
+
+
+def test_recorded_in_place_ops_keep_their_refusals():
+    w = gn.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"\+=: a leaf tensor that requires grad"):
+        w += gn.tensor([1.0, 1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="copy_: a leaf tensor that requires grad"):
+        w.copy_(gn.ones(2))
+    ints = gn.tensor([1, 2])
+    with pytest.raises(RuntimeError, match=r"\+=: result type float32 can't be cast"):
+        ints += w
+    with pytest.raises(RuntimeError, match=r"\*=: this tensor is a read-only view"):
+        expanded = gn.zeros(1).expand(2)
+        expanded *= w
+    h = gn.zeros(2)
+    with pytest.raises(RuntimeError, match=r"\+=: a value of shape \(3, 2\) cannot be written"):
+        h += w * gn.ones(3, 1)
+    assert w.tolist() == [1.0, 2.0] and ints.tolist() == [1, 2] and h.tolist() == [0.0, 0.0]
+    assert w.grad is None and h.grad_fn is None and not h.requires_grad
+
+
+def test_a_recorded_write_to_a_value_a_node_saved_is_still_refused_like_torch():
+    def build(lib):
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        h = lib.ones(2)
+        z = h * w  # keeps h for w's gradient
+        h += w  # recorded, and changes the h that z saved
+        z.sum().backward()
+    ours, theirs = both(build)
+    assert theirs is not None and ours is not None and STALE in ours
+
+
+def test_plain_in_place_writes_record_nothing():
+    h = gn.zeros(3)
+    h += gn.ones(3)
+    h *= 2
+    h.copy_(gn.tensor([1.0, 2.0, 3.0]))
+    assert h.grad_fn is None and not h.requires_grad and h.tolist() == [1.0, 2.0, 3.0]
+    w = gn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with gn.no_grad():
+        h += w  # no graph under no_grad, whatever requires grad
+        w -= 1.0
+    assert h.grad_fn is None and not h.requires_grad and h.tolist() == [2.0, 4.0, 6.0]
+    assert w.is_leaf and w.tolist() == [0.0, 1.0, 2.0]

@@ -271,3 +271,62 @@ def test_a_uint8_index_is_a_mask_with_torchs_deprecation_warning():
     out.sum().backward()
     t_out.sum().backward()
     np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
+
+
+def test_augmented_assignment_into_a_slice_is_recorded_like_torch():
+    # Python runs buf[1:] += w as v = buf[1:]; v += w; buf[1:] = v: the write goes through
+    # a view and buf takes it back (PyTorch's CopySlices)
+    results = []
+    for lib in (gn, torch):
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        u = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        buf = lib.zeros(3)
+        buf[1:] += w
+        y = u * 2  # a base in the graph already
+        y[1:] *= w
+        y[:2] -= w
+        (buf * buf).sum().backward()
+        (y * y).sum().backward()
+        results.append((buf.tolist(), y.tolist(), w.grad.tolist(), u.grad.tolist()))
+    assert results[0] == results[1]
+
+
+def test_a_recorded_write_through_a_view_stays_on_the_view_until_written_back():
+    results = []
+    for lib in (gn, torch):
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        base = lib.zeros(3)
+        v = base[1:]
+        v += w
+        (v * v).sum().backward()  # the view carries the write: as in PyTorch
+        results.append((base.tolist(), w.grad.tolist()))
+    assert results[0] == results[1]
+    # PyTorch also rewrites the base's history; glassnet refuses the base until the view is
+    # written back into it, rather than backpropagate without w
+    w = gn.tensor([1.0, 2.0], requires_grad=True)
+    base = gn.zeros(3)
+    v = base[1:]
+    v += w
+    with pytest.raises(RuntimeError, match=r"Mul: input of shape \(3,\) shares its memory with "
+                                           r"a view of shape \(2,\) that was changed"):
+        base * base
+    base[1:] = v
+    (base * base).sum().backward()
+    assert w.grad.tolist() == [2.0, 4.0]
+    results = []  # written back into a view, which then carries the write in turn
+    for lib in (gn, torch):
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        big = lib.zeros(2, 3)
+        row = big[0]
+        row[1:] += w
+        (row * row).sum().backward()
+        results.append((big.tolist(), w.grad.tolist()))
+    assert results[0] == results[1]
+
+
+def test_an_in_place_op_through_a_view_of_a_leaf_that_requires_grad_is_refused_like_torch():
+    for lib in (gn, torch):
+        u = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        with pytest.raises(RuntimeError, match="view of a leaf"):
+            u[1:] += 1.0
+        assert u.tolist() == [1.0, 2.0, 3.0]

@@ -211,3 +211,116 @@ def test_comparisons_of_shapes_that_do_not_broadcast_name_the_op():
         _ = gn.ones(3) == gn.ones(4)
     with pytest.raises(ValueError, match=r"lt: shapes \(2, 3\) and \(2,\) cannot be"):
         _ = gn.ones(2, 3) < gn.ones(2)
+
+
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
+def test_np_array_copies_and_np_asarray_shares_like_numpys_protocol():  # (torch's warns)
+    for lib in (gn, torch):
+        t = lib.tensor([1.0, 2.0, 3.0])
+        np.array(t)[0] = 100.0  # NumPy 2 asks for a copy
+        np.array(t, dtype=np.float32)[1] = 200.0
+        assert t.tolist() == [1.0, 2.0, 3.0]
+        np.asarray(t)[2] = 7.0  # a view
+        assert t.tolist() == [1.0, 2.0, 7.0]
+    t = gn.tensor([1.0, 2.0])
+    assert np.shares_memory(np.array(t, copy=False), t.data)
+    assert np.array(t, dtype=np.float64).dtype == np.float64
+    with pytest.raises(ValueError, match="float32 to float64 needs a copy, but copy=False"):
+        np.array(t, dtype=np.float64, copy=False)
+
+
+def test_torch_as_tensor_shares_memory_and_torch_tensor_copies_through_dlpack():
+    for data in ([1.0, 2.0], 3.0, [[1, 2], [3, 4]], [True, False]):
+        t = gn.tensor(data)
+        shared, copied = torch.as_tensor(t), torch.tensor(t)
+        assert shared.tolist() == copied.tolist() == t.tolist()
+        assert shared.numpy().dtype == copied.numpy().dtype == t.dtype
+        assert np.shares_memory(shared.numpy(), t.data)
+        assert not np.shares_memory(copied.numpy(), t.data)
+    w = gn.tensor([1.0, 2.0], requires_grad=True)  # the values only, as np.asarray gives
+    assert not torch.tensor(w).requires_grad and torch.tensor(w).tolist() == [1.0, 2.0]
+    # views DLPack consumers cannot take as they are (torch aborts on negative strides)
+    # are exported as copies
+    for view in (gn.arange(3.0)[::-1], gn.ones(1).expand(3), gn.arange(6.0).reshape(2, 3).T):
+        assert torch.as_tensor(view).tolist() == view.tolist()
+
+
+def test_in_place_power_and_bitwise_ops_write_through_views_like_torch():
+    cases = [([1.0, 2.0, 3.0], lambda v: v.__ipow__(2)),
+             ([True, False, True], lambda v: v.__iand__(False)),
+             ([1, 2, 3], lambda v: v.__ior__(8)),
+             ([1, 2, 3], lambda v: v.__ixor__(1))]
+    for values, op in cases:
+        results = []
+        for lib in (gn, torch):
+            base = lib.tensor(values)
+            view = base[1:]
+            assert op(view) is view
+            results.append(base.tolist())
+        assert results[0] == results[1]
+    for lib in (gn, torch):  # x @= m is x = x @ m in PyTorch: not in place, any shape
+        x = lib.ones(2, 3)
+        alias = x
+        x @= lib.ones(3, 4)
+        assert x.shape == (2, 4) and alias.shape == (2, 3)
+    flags = gn.tensor([True, False])
+    with pytest.raises(RuntimeError, match=r"&=: result type int64 can't be cast"):
+        flags &= gn.tensor([3, 1])
+    ints = gn.tensor([1, 2])
+    with pytest.raises(RuntimeError, match=r"\*\*=: result type float32 can't be cast"):
+        ints **= 0.5
+    assert flags.tolist() == [True, False] and ints.tolist() == [1, 2]
+
+
+def test_iteration_gives_rows_and_a_0d_tensor_refuses_like_torch():
+    assert [row.tolist() for row in gn.tensor([[1.0, 2.0], [3.0, 4.0]])] == [[1.0, 2.0],
+                                                                           [3.0, 4.0]]
+    for lib in (gn, torch):
+        with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+            list(lib.tensor(3.0))
+
+
+def test_comparisons_with_non_numbers_and_membership_follow_torch():
+    for lib in (gn, torch):
+        x = lib.tensor([[1.0, 2.0], [3.0, 4.0]])
+        assert (x == None) is False and (x != "a") is True  # noqa: E711
+        assert x not in [None, "a"]
+        assert 2.0 in x and 7 not in x and lib.tensor([3.0, 4.0]) in x
+        assert lib.tensor(4.0) in x and lib.tensor([5.0, 4.0]) in x
+        with pytest.raises(TypeError, match="'<' not supported"):
+            x < "a"  # noqa: B015
+        with pytest.raises(RuntimeError):
+            "a" in x  # noqa: B015
+    with pytest.raises(RuntimeError, match="in: only a Tensor or a number .* got list"):
+        [3.0, 4.0] in gn.ones(2)  # noqa: B015
+    with pytest.raises(TypeError, match="eq: argument 'other' must be a Tensor or a number, "
+                                        "got NoneType"):
+        gn.ones(2).eq(None)
+
+
+def test_to_takes_device_then_dtype_and_another_tensor_like_torch():
+    x = gn.tensor([1.0, 2.0])
+    assert x.to("cpu", gn.float64).dtype == gn.float64
+    assert x.to("cpu", dtype=gn.float64).dtype == gn.float64
+    assert x.to(gn.tensor([1], dtype=gn.float64)).dtype == gn.float64
+    assert x.to("cpu") is x and x.to(device="cpu", dtype=gn.float32) is x
+    with pytest.raises(ValueError, match="glassnet runs on the CPU only, got device 'cuda'"):
+        x.to("cuda", gn.float64)
+    with pytest.raises(TypeError, match="Tensor.to: dtype given twice"):
+        x.to(gn.float64, dtype=gn.float32)
+
+
+def test_assigning_requires_grad_checks_like_requires_grad_():
+    t = gn.tensor([1, 2])
+    with pytest.raises(TypeError, match="requires_grad: only floating point tensors can "
+                                        "require gradients, got dtype int64"):
+        t.requires_grad = True
+    assert t.requires_grad is False
+    w = gn.tensor([1.0, 2.0])
+    w.requires_grad = True
+    (w * w).sum().backward()
+    assert w.grad.tolist() == [2.0, 4.0]
+    y = w * 2
+    with pytest.raises(RuntimeError, match="only change requires_grad of leaf tensors"):
+        y.requires_grad = False
+    assert y.requires_grad

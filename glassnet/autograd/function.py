@@ -55,8 +55,9 @@ class Function:
         for t in inputs:
             if isinstance(t, Tensor):
                 arrays.append(t.data)
-                needs.append(t.requires_grad)
-                any_needs = any_needs or t.requires_grad
+                need = t._requires_grad  # (the slot behind the requires_grad property)
+                needs.append(need)
+                any_needs = any_needs or need
             else:
                 arrays.append(t)
                 needs.append(False)

@@ -22,6 +22,12 @@ write must send its gradient to that earlier history, not through the write: ``r
 keeps each rebased tensor's past histories, ``Function.apply`` records (only once any tensor
 was rebased) how many rebases each input had seen, and the engine routes each edge with
 ``as_of``.
+
+Such a write may also go through a view (``v = base[1:]; v += w``): the view gets the new
+history, the tensor it views does not. Python itself gives that tensor the history at once
+for ``base[1:] += w``, which is ``v = base[1:]; v += w; base[1:] = v``; until then
+(``note_view_write``, ``take_back``), ops refuse every other tensor of that memory whose
+history is older than the write, rather than backpropagate without it (``check_views``).
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from __future__ import annotations
 import weakref
 
 import numpy as np
+
+from glassnet.autograd import grad_mode
 
 # Writes so far, in any tensor (the engine's fast check and each storage's stamp).
 writes = 0
@@ -166,6 +174,8 @@ def check_views(op: str, inputs) -> None:
     is the old one (PyTorch regenerates a view's history; glassnet does not)."""
     for t in inputs:
         fn = getattr(t, "grad_fn", None)
+        if view_writes and grad_mode._enabled and hasattr(t, "grad_fn"):
+            _check_view_write(op, t, fn)
         if fn is None or fn._freed or t.data.base is None:
             continue  # (a freed history cannot be backpropagated anyway)
         root = storage_root(t.data)
@@ -176,3 +186,65 @@ def check_views(op: str, inputs) -> None:
                 "in-place write "
                 "recorded in the graph changed the memory it shows, so its values and its "
                 "history disagree; take the view again after the write")
+
+
+# --------------------------------------------------------------------- writes through views
+# id(storage root) -> [weakref to the root, [(stamp, weakref to the view written), ...]]:
+# writes recorded in the graph that went through a view of that memory while the tensor it
+# views has not taken them back, oldest first (an entry leaves with its root; ``take_back``
+# removes the latest).
+view_writes: dict[int, list] = {}
+
+
+def note_view_write(view) -> None:
+    """After ``note_write``: the recorded write just made went through ``view``, a Tensor
+    showing part of another tensor's memory; only ``view``'s history includes it."""
+    root = storage_root(view.data)
+    key = id(root)
+    entry = view_writes.get(key)
+    if entry is None or entry[0]() is not root:
+        def forget(ref, key=key, table=view_writes):
+            if table.get(key, (None,))[0] is ref:
+                del table[key]
+
+        entry = view_writes[key] = [weakref.ref(root, forget), []]
+    entry[1].append((writes, weakref.ref(view)))
+
+
+def take_back(array: np.ndarray, index: tuple, value) -> bool:
+    """For ``x[index] = value`` (``array`` is x's data): whether ``value`` is the view written
+    last through, at exactly that place (Python's ``x[index] += w``). Then x's new history
+    will include that write, so it no longer counts as missing (earlier ones still do)."""
+    root = storage_root(array)
+    entry = view_writes.get(id(root))
+    if entry is None or entry[0]() is not root or entry[1][-1][1]() is not value:
+        return False
+    target = array[index]
+    if (isinstance(target, np.ndarray) and target.shape == value.data.shape
+            and target.strides == value.data.strides
+            and target.__array_interface__["data"][0]
+            == value.data.__array_interface__["data"][0]):
+        entry[1].pop()
+        if not entry[1]:
+            del view_writes[id(root)]
+        return True
+    return False
+
+
+def _check_view_write(op: str, t, fn) -> None:
+    """Refuse ``t`` if a write through a view of its memory is newer than its history."""
+    root = storage_root(t.data)
+    entry = view_writes.get(id(root))
+    if entry is None or entry[0]() is not root:
+        return
+    stamp, view = entry[1][-1]
+    if fn is not None and not fn._freed and getattr(fn, "writes", -1) >= stamp:
+        return  # t was made after the write, or is the view written (its history has it)
+    view = view()
+    shown = f"a view of shape {view.shape}" if view is not None else "a view"
+    raise RuntimeError(
+        f"{op}: input of shape {t.shape} shares its memory with {shown} that was changed "
+        "in place by a write recorded in the graph (v += w with w requiring grad), so its "
+        "values include that change but its history does not. Make the change through "
+        "the tensor itself (base[1:] += w rather than v = base[1:]; v += w), or clone() "
+        "the view before changing it")

@@ -244,7 +244,8 @@ def check_same_shape(op: str, input: Tensor, target: Tensor) -> None:
         )
 
 
-def in_place(op: str, cls, tensor: Tensor, *inputs, **params) -> Tensor:
+def in_place(op: str, cls, tensor: Tensor, *inputs, view_ok: bool = False,
+             **params) -> Tensor:
     """Run the op ``cls`` with its forward writing into ``tensor.data`` (``x[i] = v``,
     ``dropout(x, inplace=True)``), as PyTorch's in-place ops do; returns ``tensor``.
 
@@ -253,7 +254,10 @@ def in_place(op: str, cls, tensor: Tensor, *inputs, **params) -> Tensor:
     gets a new history whose input is a stand-in for the one it had, and ops that used
     ``tensor`` before keep theirs (``versions.rebase``). Refused, as in PyTorch, on a leaf
     that requires grad and on a read-only view; also on a view of another tensor's memory
-    when recorded, where PyTorch would rewrite the base tensor's history.
+    when recorded, where PyTorch would rewrite the base tensor's history. With ``view_ok``
+    (``x += y``, ``copy_``, ``fill_``: Python writes ``base[i] += y`` through a view) such a
+    write is allowed, unless the view shows a leaf that requires grad, and noted
+    (``versions.note_view_write``) until the base takes it back.
     """
     recorded = grad_mode.is_grad_enabled() and (tensor.requires_grad or any(
         isinstance(t, Tensor) and t.requires_grad for t in inputs))
@@ -263,7 +267,13 @@ def in_place(op: str, cls, tensor: Tensor, *inputs, **params) -> Tensor:
     if recorded and tensor.requires_grad and tensor.grad_fn is None:
         raise RuntimeError(f"{op}: a leaf tensor that requires grad is being changed in place; "
                            "wrap the update in no_grad(), or use the out-of-place form")
-    if recorded and _is_view(tensor):
+    view = recorded and _is_view(tensor)
+    if view and view_ok and _shows_a_leaf(tensor):
+        raise RuntimeError(
+            f"{op}: this tensor (shape {tensor.shape}) is a view of a leaf tensor that "
+            "requires grad, which is being changed in place; wrap the update in no_grad(), "
+            "or use the out-of-place form")
+    if view and not view_ok:
         raise RuntimeError(
             f"{op}: this tensor (shape {tensor.shape}) is a view of another tensor's memory "
             "(from slicing, reshape, ...), so an in-place change recorded in the graph would "
@@ -278,9 +288,24 @@ def in_place(op: str, cls, tensor: Tensor, *inputs, **params) -> Tensor:
     else:
         cls.apply(tensor, *inputs, inplace=True, **params)
     versions.note_write(tensor.data, recorded=recorded)
+    if view:
+        versions.note_view_write(tensor)
     if recorded:  # the node's output is the state after its own write, not before it
         tensor.grad_fn.writes = versions.writes
     return tensor
+
+
+def _shows_a_leaf(tensor: Tensor) -> bool:
+    """Whether ``tensor`` shows the memory of a leaf that requires grad, through the ops
+    that made it from that memory (slicing, reshape, earlier in-place writes ...)."""
+    while True:
+        fn = tensor.grad_fn
+        if fn is None or fn._freed:
+            return fn is None and tensor.requires_grad
+        tensor = next((p for p in fn.parents if isinstance(p, Tensor)
+                       and np.may_share_memory(tensor.data, p.data)), None)
+        if tensor is None:
+            return False
 
 
 def _is_view(tensor: Tensor) -> bool:

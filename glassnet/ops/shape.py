@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 
+from glassnet.autograd import versions
 from glassnet.autograd.function import Function
 from glassnet.ops._util import as_tensor, in_place, normalize_dim, normalize_dims, unbroadcast
 from glassnet.ops.elementwise import cast
@@ -168,6 +169,7 @@ class IndexPut(Function):
     def backward(ctx, grad):
         need_x, need_value = ctx.needs_input_grad
         grad_x = grad_value = None
+        grad = np.asarray(grad)  # (a 0-d gradient may come as a NumPy scalar)
         if need_x and ctx.accumulate:
             grad_x = grad
         elif need_x:
@@ -575,7 +577,20 @@ def setitem(input: Tensor, index, value) -> None:
     ``base[i, j] = v``, not ``base[i][j] = v``).
     """
     idx, value = _put_operands("setitem", input, index, value)
-    in_place("setitem", IndexPut, input, value, index=idx)
+    # x[i] += v wrote through the view x[i] first (versions.py): x now takes the write back,
+    # and may be a view itself (x[j][i] += v), which then carries it in turn
+    taking_back = bool(versions.view_writes) and isinstance(value, Tensor) and (
+        versions.take_back(input.data, idx, value))
+    in_place("setitem", IndexPut, input, value, index=idx, view_ok=taking_back)
+
+
+def assign(op: str, input: Tensor, value) -> None:
+    """``input[...] = value`` in place for Tensor's in-place methods (``x += y`` is
+    ``assign("+=", x, x + y)``; ``copy_``, ``fill_``), recorded in the graph as ``setitem``
+    is. Unlike ``setitem`` it may write through a view: Python runs ``base[1:] += w`` as
+    ``v = base[1:]; v += w; base[1:] = v``. The caller has checked shapes and dtypes."""
+    _, value = _put_operands(op, input, Ellipsis, value)
+    in_place(op, IndexPut, input, value, index=(Ellipsis,), view_ok=True)
 
 
 def _put_operands(op: str, x: Tensor, index, value) -> tuple:
