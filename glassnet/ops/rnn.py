@@ -210,12 +210,11 @@ class LSTM(Function):
     formulas above: gates (4H, N), h and c (H, N). The recurrent products become
     W_hh (4H, H) @ h (H, N) and W_hh^T (H, 4H) @ dA (4H, N), which OpenBLAS runs ~1.5x
     faster than (N, H) @ (H, 4H) at N = 32 (97 vs 145 us at H = 256), and each gate is a
-    contiguous block of rows. A step's whole pre-activation is one product,
-    [W_hh | W_ih | b] (4H, H+in+1) @ [h; x_t; 1] (H+in+1, N), the step writing its h
-    into the next step's stacked input; dx, dW_ih and dW_hh stay one GEMM each over all
-    steps, after one transposing copy of dA. The backward skips the product with a zero
-    initial state when the other factor is finite (so inf * 0 still gives NaN, as in
-    PyTorch).
+    contiguous block of rows. x W_ih^T + b is one (4H, in+1) @ (in+1, L*N) product over all
+    steps (the bias, if any, as a column of ones beside x) whose step-t block of columns is
+    added to W_hh h in place; dx, dW_ih and dW_hh stay one GEMM each over all steps, after
+    one transposing copy of dA. A zero initial state (the default) skips the products with
+    h0 when the other factor is finite (so inf * 0 still gives NaN, as in PyTorch).
 
     Shape: x (L, N, in) or (N, in) for one step, h0 and c0 (N, H), w_ih (4H, in),
     w_hh (4H, H), b_ih and b_hh (4H,) or None. Output (L + 1, N, H): rows 0..L-1 are h_t at
@@ -227,41 +226,44 @@ class LSTM(Function):
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
         ctx.x_shape = x.shape
         x3 = x[None] if x.ndim == 2 else x
-        steps, batch, n_in = x3.shape
-        hid = w_hh.shape[1]
-        # Each step is ONE product, whose inputs are stacked:
-        #     gates = [W_hh | W_ih | b] (4H, H+in+1) @ [h_prev; x_t; 1] (H+in+1, N)
-        # (the bias as a column beside the weights, a row of ones beside x). It runs as
-        # fast as a product over all steps' x W_ih^T plus one with W_hh per step, and the
-        # step then has no (4H, N) block of a projection to add in: that strided add ran
-        # 3x slower inside the loop than alone, as it reads the product's fresh output.
-        #
+        steps, batch, hid = x3.shape[0], x3.shape[1], w_hh.shape[1]
         # sigmoid(z) = (1 + tanh(z / 2)) / 2, so ONE tanh over all four gates gives i, f, o
         # and g: the i, f, o rows of the weights and bias are halved first (exact in
         # floating point: a power of two), then tanh's output is halved and shifted.
+        #
+        # x W_ih^T + b for every step is ONE (4H, in+1) @ (in+1, L*N) product, feature-major
+        # with columns in (t, n) order; the bias rides along as a column of ones beside x.
+        # That runs ~20% faster than a small product per step; step t adds its (4H, N)
+        # block of columns in place (strided, which costs back about half of the gain).
         bias = _bias_sum(b_ih, b_hh)
-        k = hid + n_in + (bias is not None)
-        w_cat = np.empty((4 * hid, k), dtype=np.result_type(w_hh, w_ih))
-        _halve_sigmoid_rows(w_hh, w_cat[:, :hid])
-        _halve_sigmoid_rows(w_ih, w_cat[:, hid:hid + n_in])
+        n_in = x3.shape[2]
+        x_ext = np.empty((steps * batch, n_in + (bias is not None)), dtype=x3.dtype)
+        x_ext.reshape(steps, batch, x_ext.shape[1])[:, :, :n_in] = x3
+        w_in = np.empty((4 * hid, x_ext.shape[1]), dtype=w_ih.dtype)
+        _halve_sigmoid_rows(w_ih, w_in[:, :n_in])
         if bias is not None:
-            _halve_sigmoid_rows(bias, w_cat[:, hid + n_in])
-        # hx[s] = [h_prev; x_t; 1] of the s-th step processed (t = L-1-s in reverse), and
-        # each step writes its h straight into the next slot: hx[L] holds the last h.
-        hx = np.empty((steps + 1, k, batch), dtype=x3.dtype)
-        hx[:steps, hid:hid + n_in] = (x3[::-1] if reverse else x3).transpose(0, 2, 1)
-        if bias is not None:
-            hx[:steps, hid + n_in] = 1
-        hx[0, :hid] = h0.T
+            x_ext[:, n_in] = 1
+            _halve_sigmoid_rows(bias, w_in[:, n_in])
+        proj = (w_in @ x_ext.T).reshape(4 * hid, steps, batch)
+        del x_ext
         ctx.x2 = x3.reshape(steps * batch, n_in)  # for dW_ih (a copy only if strided)
-        acts = np.empty((steps, 4 * hid, batch), dtype=w_cat.dtype)
-        cells = np.empty((steps, hid, batch), dtype=acts.dtype)  # c_t, feature-major
-        tanh_c = np.empty_like(cells)  # tanh(c_t)
+        w_hh_half = _halve_sigmoid_rows(w_hh, np.empty_like(w_hh))  # (4H, H)
+        acts = np.empty((steps, 4 * hid, batch), dtype=proj.dtype)
+        out_t = np.empty((steps, hid, batch), dtype=acts.dtype)  # h_t, feature-major
+        cells = np.empty_like(out_t)  # c_t
+        tanh_c = np.empty_like(out_t)  # tanh(c_t)
         ig = np.empty_like(cells[0])
-        c = np.ascontiguousarray(c0.T)  # (H, N)
-        for s, t in enumerate(_order(steps, reverse)):
+        h, c = np.ascontiguousarray(h0.T), np.ascontiguousarray(c0.T)  # (H, N)
+        # The default initial state: W_hh h0 = 0 needs no product, unless W_hh holds an inf
+        # or NaN (inf * 0 = NaN, as PyTorch gives).
+        h_is_zero = not h0.any() and _all_finite(w_hh_half)
+        for k, t in enumerate(_order(steps, reverse)):
             a = acts[t]  # (4H, N) halved pre-activations -> activations, in place
-            np.matmul(w_cat, hx[s], out=a)
+            if k == 0 and h_is_zero:
+                np.copyto(a, proj[:, t])
+            else:
+                np.matmul(w_hh_half, h, out=a)
+                a += proj[:, t]
             np.tanh(a, out=a)
             for sig in (a[:2 * hid], a[3 * hid:]):  # i, f and o: sigmoid from tanh
                 sig *= 0.5
@@ -271,11 +273,10 @@ class LSTM(Function):
             np.multiply(a[:hid], a[2 * hid:3 * hid], out=ig)  # i * g
             c_new += ig
             np.tanh(c_new, out=tanh_c[t])
-            np.multiply(a[3 * hid:], tanh_c[t], out=hx[s + 1, :hid])  # h = o * tanh(c)
-            c = c_new
+            np.multiply(a[3 * hid:], tanh_c[t], out=out_t[t])  # h = o * tanh(c)
+            h, c = out_t[t], c_new
         out = np.empty((steps + 1, batch, hid), dtype=acts.dtype)
-        h_steps = hx[1:, :hid]  # (L, H, N), h of each step in processing order
-        out[:steps] = (h_steps[::-1] if reverse else h_steps).transpose(0, 2, 1)
+        out[:steps] = out_t.transpose(0, 2, 1)
         out[steps] = c.T
         ctx.acts, ctx.cells, ctx.tanh_c, ctx.out = acts, cells, tanh_c, out
         ctx.h0, ctx.c0, ctx.w_ih, ctx.w_hh, ctx.reverse = h0, c0, w_ih, w_hh, reverse
