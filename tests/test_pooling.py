@@ -301,3 +301,13 @@ def test_max_pool_over_tiling_windows_takes_the_copied_taps_and_matches_torch(sh
     with gn.no_grad():
         np.testing.assert_array_equal(F.max_pool2d(gx, kernel).data,
                                       TF.max_pool2d(tx, kernel).detach().numpy())
+
+
+def test_max_pool_backward_over_many_input_shapes_keeps_few_window_tables():
+    from glassnet.ops import pooling
+    rng = np.random.default_rng(6)
+    for n in range(1, 12):  # more shapes than the table cache keeps
+        _check_max_pool(rng.standard_normal((n, 2, 6, 5)), kernel_size=2)
+        assert len(pooling._starts_cache) <= 8
+    starts = next(iter(pooling._starts_cache.values()))
+    assert not starts.flags.writeable  # shared between calls: nobody may write into it

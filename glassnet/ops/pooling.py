@@ -166,9 +166,37 @@ def _flat_indices(offset: np.ndarray, g: Geometry, W: int) -> np.ndarray:  # noq
     """Kernel offsets k = i * kw + j of the winners -> flat indices into each H*W plane:
     row = oh * sh - ph + i * dh, col = ow * sw - pw + j * dw, index = row * W + col."""
     base = ((np.arange(g.oh) * g.sh - g.ph) * W)[:, None] + (np.arange(g.ow) * g.sw - g.pw)
+    return _window_steps(g, W).take(offset) + base  # (N, C, oh, ow) int64
+
+
+def _window_steps(g: Geometry, W: int) -> np.ndarray:  # noqa: N803
+    """(kh*kw,) int64: how far kernel offset k = i * kw + j lands from its window's start
+    in a row-major plane of width W."""
     i, j = np.divmod(np.arange(g.kh * g.kw), g.kw)
-    step = i * g.dh * W + j * g.dw  # (kh*kw,) where each offset lands from a window's start
-    return step.take(offset) + base  # (N, C, oh, ow) int64
+    return i * g.dh * W + j * g.dw
+
+
+_starts_cache: dict[tuple, np.ndarray] = {}
+
+
+def _window_starts(g: Geometry, shape: tuple) -> np.ndarray:
+    """(N, C, oh, ow) int64, read-only: the flat index into the whole (N, C, H, W) input of
+    each window's top-left corner (padding included). The same for every batch of a
+    training run, so it is kept (a few entries, a few MB): building it was a third of the
+    backward's index arithmetic (0.56 -> 0.32 ms on a (64, 32, 26, 26) input)."""
+    key = (g, shape)
+    starts = _starts_cache.get(key)
+    if starts is None:
+        N, C, H, W = shape  # noqa: N806
+        plane = (np.arange(N * C, dtype=np.int64) * (H * W)).reshape(N, C, 1, 1)
+        corner = ((np.arange(g.oh) * g.sh - g.ph) * W)[:, None] + (np.arange(g.ow) * g.sw
+                                                                   - g.pw)
+        starts = plane + corner
+        starts.flags.writeable = False
+        if len(_starts_cache) >= 8:  # e.g. a last, smaller batch and an evaluation size
+            _starts_cache.clear()
+        _starts_cache[key] = starts
+    return starts
 
 
 # --------------------------------------------------------------------- max pooling
@@ -214,8 +242,9 @@ class MaxPool2d(Function):
     def backward(ctx, grad):
         g, x_shape = ctx.g, ctx.x_shape
         N, C, H, W = x_shape if len(x_shape) == 4 else (1, *x_shape)  # noqa: N806
-        plane = (np.arange(N * C, dtype=np.int64) * (H * W)).reshape(N, C, 1, 1)
-        flat = (_flat_indices(ctx.offset, g, W) + plane).ravel()
+        flat = _window_steps(g, W).take(ctx.offset)  # (N, C, oh, ow) int64
+        flat += _window_starts(g, (N, C, H, W))  # indices into the whole flat input
+        flat = flat.ravel()
         # One scatter on flat indices. Measured on (64, 32, 26, 26): as fast as a loop over
         # kernel offsets for 2x2/2 (~1 ms) and ~2.5x faster for overlapping 3x3/1.
         grad_x = np.zeros(x_shape, dtype=grad.dtype)
