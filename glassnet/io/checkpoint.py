@@ -191,6 +191,10 @@ def _split_arrays(value, name: str, tensors: OrderedDict):
     if isinstance(value, Tensor):
         value = value.data
     if isinstance(value, np.ndarray):
+        if name in tensors:  # e.g. keys "a.b" and "a" -> "b" meet at one name
+            raise ValueError(f"save_checkpoint: two arrays in extra would both be stored as "
+                             f"{name!r}; rename one of the keys (a '.' inside a key names a "
+                             "nesting level)")
         tensors[name] = value
         return {TENSOR_REF: name}
     if isinstance(value, dict):

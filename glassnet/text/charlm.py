@@ -214,12 +214,13 @@ class CharLMTrainer(Trainer):
         self.clip = clip
         self.state = None
 
-    def fit(self, train_data, epochs: int = 1, val_data=None, **kwargs):
+    def fit(self, train_data, epochs: int = 1, val_data=None, *args, **kwargs):
         """``Trainer.fit`` with the text read in order: a TextStream (training or
         validation) is wrapped in ``DataLoader(stream, batch_size=1, shuffle=False)``
         (Trainer's default loader would batch and shuffle its chunks)."""
         return super().fit(_in_order("fit", train_data), epochs,
-                           None if val_data is None else _in_order("fit", val_data), **kwargs)
+                           None if val_data is None else _in_order("fit", val_data),
+                           *args, **kwargs)
 
     def train_step(self, x: Tensor, y: Tensor) -> dict:
         if self.global_step == self.epoch_start_step:

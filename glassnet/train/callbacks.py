@@ -192,7 +192,8 @@ def _better(mode: str, monitor: str, who: str) -> str:
 
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs;
-    optionally put back the best epoch's weights. The best value starts at +-inf and a NaN
+    optionally put back the best epoch's weights when training ends (so the stopping epoch's
+    checkpoint still holds its own weights). The best value starts at +-inf and a NaN
     never improves on it. The state (best, wait, best weights) travels in checkpoints: the
     weights as tensors, so a resumed run restores the same ones."""
 
@@ -246,8 +247,13 @@ class EarlyStopping(Callback):
         if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
             self.trainer.stop_training = True
-            if self.restore_best_weights and self.best_weights is not None:
-                self.trainer.model.load_state_dict(self.best_weights)
+
+    def on_train_end(self, logs):
+        # Restored here, as Keras does, and not when stopping: that epoch's checkpoints are
+        # written once every epoch-end hook has run, and must hold that epoch's weights.
+        if (self.stopped_epoch is not None and self.restore_best_weights
+                and self.best_weights is not None):
+            self.trainer.model.load_state_dict(self.best_weights)
 
 
 class ModelCheckpoint(Callback):

@@ -204,8 +204,8 @@ def metrics_for(loss_fn, metrics="auto") -> list:
 
     ``"auto"``: accuracy for classification losses (CrossEntropyLoss, NLLLoss, BCELoss,
     BCEWithLogitsLoss and their functional forms), nothing for others (regression has no
-    accuracy). With a BCE loss, "accuracy" is element-wise ``binary_accuracy`` read at
-    threshold 0.5 (BCELoss) or 0 (BCEWithLogitsLoss: logits).
+    accuracy). With a BCE loss, "accuracy" (and "binary_accuracy") is element-wise
+    ``binary_accuracy`` read at threshold 0.5 (BCELoss) or 0 (BCEWithLogitsLoss: logits).
     """
     names = [getattr(loss_fn, "__name__", None)]  # a function, or a module and its bases
     names += [cls.__name__ for cls in type(loss_fn).__mro__]
@@ -216,7 +216,7 @@ def metrics_for(loss_fn, metrics="auto") -> list:
         metrics = (metrics,)
     resolved = []
     for metric in metrics or ():
-        if metric in ("accuracy", "acc") and kind in BINARY_LOSSES:
+        if metric in ("accuracy", "acc", "binary_accuracy") and kind in BINARY_LOSSES:
             resolved.append((metric, functools.partial(binary_accuracy,
                                                        threshold=BINARY_LOSSES[kind])))
         else:

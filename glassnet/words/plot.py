@@ -14,6 +14,7 @@ momentum 0.5 then 0.8, as in the paper.
 
 from __future__ import annotations
 
+import numbers
 import os
 
 import numpy as np
@@ -81,7 +82,7 @@ def tsne_2d(x, perplexity: float = 30.0, n_iter: int = 1000,
         raise ValueError(f"tsne_2d: need a 2-D array of at least 3 rows, got shape {x.shape}")
     if n > 2000:
         raise ValueError(f"tsne_2d: exact t-SNE is O(n^2); {n} points is too many (<= 2000)")
-    if isinstance(perplexity, bool) or not isinstance(perplexity, (int, float)) \
+    if isinstance(perplexity, bool) or not isinstance(perplexity, numbers.Real) \
             or not perplexity >= 1:
         raise ValueError(f"tsne_2d: perplexity must be a number >= 1 (an effective number "
                          f"of neighbours), got {perplexity!r}")

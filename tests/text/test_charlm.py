@@ -235,7 +235,7 @@ def test_fit_and_evaluate_read_a_text_stream_whole_and_in_order():
     steps = []
     trainer.train_step = (lambda step: lambda x, y: steps.append(x.shape) or step(x, y))(
         trainer.train_step)
-    history = trainer.fit(train, epochs=1, val_data=val, verbose=False)
+    history = trainer.fit(train, 1, val, 32, True, [], False)  # Trainer.fit's positions
     # every chunk, one per step (Trainer's default loader would batch 32 shuffled chunks)
     assert len(steps) == len(train) and all(s[0] == 1 for s in steps)
     expected = evaluate(model, ids[3000:3800], batch_size=4, seq_len=10)["loss"]  # lr 0

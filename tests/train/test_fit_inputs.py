@@ -81,6 +81,9 @@ def test_bce_with_logits_accuracy_thresholds_logits_at_zero():
     logits = train.predict(model, X).data
     result = train.evaluate(model, nn.BCEWithLogitsLoss(), (X, y))
     assert result["accuracy"] == float(((logits > 0) == (y > 0.5)).mean())
+    named = train.evaluate(model, nn.BCEWithLogitsLoss(), (X, y),
+                           metrics=["binary_accuracy"])
+    assert named["binary_accuracy"] == result["accuracy"]  # the same reading, either name
     probabilities = 1 / (1 + np.exp(-logits))
     result = train.evaluate(nn.Sequential(model, nn.Sigmoid()), nn.BCELoss(), (X, y))
     assert result["accuracy"] == float(((probabilities > 0.5) == (y > 0.5)).mean())

@@ -195,3 +195,47 @@ def test_history_keeps_what_later_callbacks_add_to_an_epochs_logs():
                         (x, y),
                         epochs=2, callbacks=[AddsAMetric()], verbose=False)
     assert history.history["twice_loss"] == [2 * v for v in history.history["loss"]]
+
+
+def test_the_stopping_epochs_checkpoint_holds_its_own_weights_and_fit_ends_on_the_best(
+        tmp_path):
+    from glassnet.io.checkpoint import load_checkpoint
+
+    class Score(train.Callback):  # best at epoch 1, then no improvement
+        def on_epoch_end(self, epoch, logs):
+            logs["score"] = [1.0, 0.5, 0.9, 0.9, 0.9, 0.9][epoch]
+
+    ended_with = {}
+
+    class Snapshot(train.Callback):
+        def on_epoch_end(self, epoch, logs):
+            ended_with[epoch] = {k: v.data.copy()
+                                 for k, v in self.trainer.model.state_dict().items()}
+
+    for order in ("checkpoint first", "early stopping first"):
+        gn.manual_seed(0)
+        x, y = toy.make_blobs(64, seed=0)
+        model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 3))
+        loader = DataLoader(TensorDataset(gn.tensor(x), gn.tensor(y)), batch_size=16,
+                            shuffle=True)
+        stop = train.EarlyStopping(monitor="score", mode="min", patience=2,
+                                   restore_best_weights=True)
+        save = train.ModelCheckpoint(str(tmp_path / (order + "-{epoch}.safetensors")))
+        callbacks = [Score(), Snapshot()] + ([save, stop] if order == "checkpoint first"
+                                             else [stop, save])
+        train.Trainer(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1)) \
+            .fit(loader, 6, callbacks=callbacks, verbose=False)
+        last = stop.stopped_epoch
+        saved = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 3))
+        load_checkpoint(tmp_path / f"{order}-{last + 1}.safetensors", saved)
+        for key, value in saved.state_dict().items():
+            np.testing.assert_array_equal(value.data, ended_with[last][key])
+            np.testing.assert_array_equal(model.state_dict()[key].data, ended_with[1][key])
+
+
+def test_arrays_in_extra_that_would_share_a_name_are_refused(tmp_path):
+    model = nn.Linear(2, 1)
+    with pytest.raises(ValueError, match="both be stored as 'extra.a.b'"):
+        io.checkpoint.save_checkpoint(tmp_path / "c.safetensors", model, extra={
+            "a.b": np.ones(2), "a": {"b": np.zeros(2)}})
+    assert not (tmp_path / "c.safetensors").exists()

@@ -154,6 +154,8 @@ def test_tsne_of_three_points_is_finite(points):
 def test_tsne_perplexity_one_is_finite_and_below_one_is_refused():
     points = np.random.default_rng(0).normal(size=(20, 8))
     assert np.isfinite(tsne_2d(points, perplexity=1.0, n_iter=300)).all()
+    for numpy_number in (np.int64(5), np.float32(5.0)):
+        assert np.isfinite(tsne_2d(points, perplexity=numpy_number, n_iter=50)).all()
     for bad in (0.5, 0, -3, float("nan")):
         with pytest.raises(ValueError, match="perplexity must be a number >= 1"):
             tsne_2d(points, perplexity=bad)
