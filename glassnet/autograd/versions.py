@@ -137,15 +137,7 @@ rebased: dict[int, list] = {}
 def rebase(tensor, stand_in) -> None:
     """Record that ``tensor``'s history so far now lives on ``stand_in`` (a Tensor with the
     same data and the old ``grad_fn``); the caller then gives ``tensor`` its new grad_fn."""
-    key = id(tensor)
-    entry = rebased.get(key)
-    if entry is None or entry[0]() is not tensor:
-        def forget(ref, key=key, table=rebased):
-            if table.get(key, (None,))[0] is ref:
-                del table[key]
-
-        entry = rebased[key] = [weakref.ref(tensor, forget), []]
-    entry[1].append(stand_in)
+    _entries_of(rebased, tensor).append(stand_in)
 
 
 def histories(inputs) -> tuple:
@@ -199,16 +191,21 @@ view_writes: dict[int, list] = {}
 def note_view_write(view) -> None:
     """After ``note_write``: the recorded write just made went through ``view``, a Tensor
     showing part of another tensor's memory; only ``view``'s history includes it."""
-    root = storage_root(view.data)
-    key = id(root)
-    entry = view_writes.get(key)
-    if entry is None or entry[0]() is not root:
-        def forget(ref, key=key, table=view_writes):
+    _entries_of(view_writes, storage_root(view.data)).append((writes, weakref.ref(view)))
+
+
+def _entries_of(table: dict, owner) -> list:
+    """The list ``table`` keeps for ``owner`` (keyed by id, made on first use); the entry
+    goes when ``owner`` is garbage-collected, so a new object at the same id starts afresh."""
+    key = id(owner)
+    entry = table.get(key)
+    if entry is None or entry[0]() is not owner:
+        def forget(ref, key=key, table=table):
             if table.get(key, (None,))[0] is ref:
                 del table[key]
 
-        entry = view_writes[key] = [weakref.ref(root, forget), []]
-    entry[1].append((writes, weakref.ref(view)))
+        entry = table[key] = [weakref.ref(owner, forget), []]
+    return entry[1]
 
 
 def take_back(array: np.ndarray, index: tuple, value) -> bool:

@@ -8,10 +8,7 @@ import pytest
 import glassnet as gn
 from glassnet import io, nn, optim, train
 from glassnet.data import DataLoader, TensorDataset, toy
-
-
-class Killed(Exception):
-    pass
+from tests.train.test_resume import KillAt, Killed
 
 
 class KillAfterEpoch(train.Callback):
@@ -22,18 +19,6 @@ class KillAfterEpoch(train.Callback):
 
     def on_epoch_end(self, epoch, logs):
         if epoch == self.epoch:
-            raise Killed
-
-
-class KillAt(train.Callback):
-    """Saves a mid-epoch checkpoint at ``step`` and then dies."""
-
-    def __init__(self, step, path):
-        self.step, self.path = step, path
-
-    def on_batch_end(self, step, logs):
-        if step == self.step:
-            self.trainer.save_checkpoint(self.path)
             raise Killed
 
 
