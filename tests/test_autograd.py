@@ -250,3 +250,66 @@ def test_a_backward_that_fails_midway_changes_no_gradient():
         with pytest.raises(RuntimeError, match="modified by an in-place operation"):
             loss.backward()
         assert w2.grad.tolist() == [2.0, 2.0] and w1.grad is None
+
+
+# --------------------------------------------------------------------- grad-mode decorators
+def test_set_grad_enabled_as_a_decorator_changes_nothing_until_the_function_runs():
+    assert gn.is_grad_enabled()
+
+    @gn.set_grad_enabled(False)
+    def infer(x):
+        return x * 2
+
+    assert gn.is_grad_enabled()  # defining it left the mode alone, as in torch
+    x = gn.ones(2, requires_grad=True)
+    assert not infer(x).requires_grad and (x * 3).requires_grad
+
+
+def test_grad_mode_decorators_cover_every_step_of_a_generator():
+    @gn.no_grad()
+    def steps():
+        x = gn.ones(2, requires_grad=True)
+        received = yield (x * 2).requires_grad
+        yield received, (x * 2).requires_grad
+
+    gen = steps()
+    assert next(gen) is False
+    assert gn.is_grad_enabled()  # the caller's mode between steps
+    assert gen.send("hello") == ("hello", False)
+    with pytest.raises(StopIteration):
+        next(gen)
+
+
+# --------------------------------------------------------------------- gradient shapes
+def test_a_backward_that_returns_a_broadcast_gradient_is_summed_to_the_input_shape():
+    class AddNoUnbroadcast(gn.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, b):
+            return x + b
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g  # forgot to sum g over the broadcast rows for b
+
+    x = gn.randn(2, 3, requires_grad=True)
+    b = gn.randn(3, requires_grad=True)
+    AddNoUnbroadcast.apply(x, b).sum().backward()
+    assert b.grad.shape == (3,)
+    np.testing.assert_array_equal(b.grad.data, [2.0, 2.0, 2.0])
+
+
+def test_a_backward_that_returns_an_unrelated_shape_is_named():
+    class WrongShape(gn.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return np.ones((5,))
+
+    x = gn.randn(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"WrongShape.backward returned a gradient of shape "
+                                           r"\(5,\) for input 0, whose shape is \(3,\)"):
+        WrongShape.apply(x).sum().backward()
+    assert x.grad is None

@@ -139,3 +139,34 @@ def test_the_cotangent_is_not_the_input_drawn_from_the_same_seed():
 
     with pytest.raises(GradcheckError):
         gradcheck(ZeroInputGrad.apply, x)
+
+
+def test_gradcheck_of_a_non_leaf_input():
+    a = gn.randn(3, dtype=gn.float64, requires_grad=True)
+    assert gradcheck(F.exp, (a * 2,))
+
+
+def test_gradcheck_leaves_every_other_leafs_grad_alone():
+    layer = gn.nn.Linear(3, 2).double()
+    x = gn.randn(4, 3, dtype=gn.float64, requires_grad=True)
+    layer.bias.grad = gn.tensor(np.array([1.0, 2.0]))
+    assert gradcheck(lambda t: layer(t), (x,))
+    assert layer.weight.grad is None  # an optimizer step after it must see no stray gradient
+    np.testing.assert_array_equal(layer.bias.grad.data, [1.0, 2.0])
+    assert x.grad is None
+
+
+def test_gradcheck_names_the_op_whose_backward_is_wrong():
+    class DoubleWrong(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return 2 * x
+
+        @staticmethod
+        def backward(ctx, g):
+            return 3 * g
+
+    a = gn.randn(3, dtype=gn.float64, requires_grad=True)
+    with pytest.raises(GradcheckError, match=r"first op whose backward disagrees: op #1 "
+                                             r"DoubleWrong"):
+        gradcheck(lambda x: F.exp(DoubleWrong.apply(F.tanh(x))), (a,))

@@ -76,9 +76,25 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
                 f"gradcheck: input {i} has dtype {inputs[i].dtype}; finite differences need "
                 "float64 inputs (use .double())"
             )
+    # A checked input that is not a leaf would get no .grad from backward: a leaf over the
+    # same array stands in for it (fn may also use a checked leaf through a closure, e.g. a
+    # layer's parameters, so leaves stay themselves).
+    stand_ins: dict[int, Tensor] = {}
+    for i in checked:
+        if inputs[i].grad_fn is not None and id(inputs[i]) not in stand_ins:
+            stand_ins[id(inputs[i])] = Tensor._make(inputs[i].data, True, None)
+    inputs = tuple(stand_ins.get(id(t), t) if k in checked else t
+                   for k, t in enumerate(inputs))
+    checked_leaves = {id(inputs[i]) for i in checked}
     outputs = _outputs(fn(*inputs))
     if not outputs:
         raise ValueError("gradcheck: fn returned no floating point tensor to differentiate")
+    # Every other leaf the backward reaches (a model's parameters) gets its .grad back.
+    from glassnet.autograd.engine import topological_order
+    others = {id(t): t for o in outputs if o.requires_grad for t in topological_order(o)
+              if t.grad_fn is None and id(t) not in checked_leaves}
+    others_grads = [(t, t.grad, None if t.grad is None else t.grad.data.copy())
+                    for t in others.values()]  # (backward may add into .grad in place)
     # A stream of its own: default_rng(seed) would give back the very numbers a test drew
     # for its input from the same seed, and a cotangent equal to the input can be blind
     # (batch norm's input gradient is ~0 along that direction).
@@ -98,6 +114,10 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     finally:
         for i, (grad, data) in saved.items():
             inputs[i].grad, inputs[i].data = grad, data
+        for leaf, grad, values in others_grads:
+            leaf.grad = grad
+            if grad is not None:
+                grad.data = values
 
 
 def _check(fn, inputs, checked, cotangents, outputs, eps, atol, rtol, raise_exception):
@@ -135,8 +155,26 @@ def _check(fn, inputs, checked, cotangents, outputs, eps, atol, rtol, raise_exce
         owner = getattr(fn, "__self__", None)  # Function.apply names its Function class
         name = owner.__name__ if isinstance(owner, type) else getattr(fn, "__name__", repr(fn))
         message = f"gradcheck of {name}: analytic and numeric gradients disagree\n" + "\n".join(
-            "  " + str(r) for r in reports)
+            "  " + str(r) for r in reports) + _first_faulty_op(fn, inputs, eps, atol, rtol)
         if raise_exception:
             raise GradcheckError(message)
         return False
     return True
+
+
+def _first_faulty_op(fn, inputs, eps: float, atol: float, rtol: float) -> str:
+    """Which op is to blame: ``check_model``'s check of each recorded graph node against
+    finite differences of its own forward, first to last; '' where none can be singled
+    out (every node agrees on its own, or fn cannot be recorded)."""
+    from glassnet.autograd import locate  # (locate imports this module)
+
+    try:
+        nodes = locate._record(fn, tuple(inputs), None, None)
+        rng = np.random.default_rng(0)
+        for index, node in enumerate(nodes):
+            report = locate._check_node(index, node, eps, atol, rtol, rng, 200)
+            if report is not None and not report.ok:
+                return f"\n  the first op whose backward disagrees: {report}"
+    except Exception:  # noqa: BLE001  (the mismatch above is the finding; this is a hint)
+        return ""
+    return ""

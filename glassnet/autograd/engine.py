@@ -78,9 +78,12 @@ def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         parents = _inputs(fn) if versions.rebased else fn.parents
-        for parent, needed, parent_grad in zip(parents, fn.needs_input_grad, input_grads):
+        for index, (parent, needed, parent_grad) in enumerate(
+                zip(parents, fn.needs_input_grad, input_grads)):
             if not needed or parent_grad is None:
                 continue
+            if parent_grad.shape != parent.data.shape:
+                parent_grad = _fitted(fn, index, parent_grad, parent.data.shape)
             key = id(parent)
             previous = grads.get(key)
             grads[key] = parent_grad if previous is None else previous + parent_grad
@@ -88,3 +91,20 @@ def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
             fn.release()
     for tensor, grad in arrived:
         tensor._accumulate_grad(grad)
+
+
+def _fitted(fn, index: int, grad, shape: tuple):
+    """A gradient an op's backward returned with the wrong shape (a custom Function that
+    forgot to undo broadcasting, say): summed down to ``shape`` where broadcasting explains
+    the difference, as PyTorch does, else a clear error instead of a wrong ``.grad``."""
+    from glassnet.ops._util import unbroadcast  # (ops import autograd: imported late)
+
+    try:
+        fits = np.broadcast_shapes(shape, grad.shape) == grad.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(
+            f"backward: {type(fn).__name__}.backward returned a gradient of shape "
+            f"{grad.shape} for input {index}, whose shape is {shape}")
+    return unbroadcast(grad, shape)

@@ -6,6 +6,7 @@ Both work as context managers and as decorators, as in PyTorch.
 from __future__ import annotations
 
 import functools
+import inspect
 
 _enabled = True
 
@@ -42,6 +43,8 @@ class _GradMode:
 
     def __call__(self, fn):
         mode = self.mode
+        if inspect.isgeneratorfunction(fn):
+            return _wrap_generator(fn, mode)
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
@@ -49,6 +52,35 @@ class _GradMode:
                 return fn(*args, **kwargs)
 
         return wrapper
+
+
+def _wrap_generator(fn, mode: bool):
+    """A generator function decorated with a grad mode runs each of its steps in that mode
+    (the caller's mode holds between them), as PyTorch's decorators do."""
+
+    @functools.wraps(fn)
+    def generator(*args, **kwargs):
+        gen = fn(*args, **kwargs)
+        try:
+            with _Mode(mode):
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with _Mode(mode):
+                        gen.close()
+                    raise
+                except BaseException as error:
+                    with _Mode(mode):
+                        response = gen.throw(error)
+                else:
+                    with _Mode(mode):
+                        response = gen.send(request)
+        except StopIteration as stop:
+            return stop.value
+
+    return generator
 
 
 class _Mode(_GradMode):
@@ -83,3 +115,9 @@ class set_grad_enabled(_Mode):  # noqa: N801 (PyTorch's name)
 
     def __enter__(self):
         return self
+
+    def __call__(self, fn):
+        # as a decorator it must change nothing until fn runs: undo the call's effect
+        global _enabled
+        _enabled = self._previous
+        return super().__call__(fn)
