@@ -45,7 +45,10 @@ def warm_up(environ=os.environ) -> bool:
         return False
     if not _glibc():
         return False
-    block = np.empty(WARMUP_BYTES, dtype=np.uint8)  # a mapping of its own, left untouched
+    try:
+        block = np.empty(WARMUP_BYTES, dtype=np.uint8)  # a mapping of its own, untouched
+    except MemoryError:  # an address-space limit below 31 MiB to spare: import all the same
+        return False
     del block
     warmed = True
     return True

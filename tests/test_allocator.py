@@ -47,3 +47,24 @@ def test_repeated_large_temporaries_stop_page_faulting():
 
 def test_the_environment_variable_turns_it_off():
     assert allocator.warm_up({"GLASSNET_MALLOC_WARMUP": "0"}) is False
+
+
+def test_an_address_space_too_small_for_the_block_does_not_stop_the_import():
+    # RLIMIT_AS is set just above what the interpreter with NumPy needs, so the 31 MiB
+    # block cannot be mapped; glassnet must import all the same, without the warm-up
+    code = """
+import resource, sys
+import numpy as np
+soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+with open('/proc/self/status') as f:
+    vm = next(int(line.split()[1]) for line in f if line.startswith('VmSize')) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (vm + 20 * 2**20, hard))
+import glassnet
+print(glassnet.allocator.warmed)
+"""
+    if not allocator._glibc():
+        pytest.skip("the warm-up is for glibc's malloc only")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-1] == "False"
