@@ -464,7 +464,7 @@ class Tensor:
         return self._fill("fill_", value)
 
     def copy_(self, src) -> Tensor:
-        if grad_mode._enabled and (self._requires_grad or _requires_grad(src)):
+        if grad_mode._state.enabled and (self._requires_grad or _requires_grad(src)):
             return self._record("copy_", None, src)
         return self._write("copy_", src.data if isinstance(src, Tensor) else np.asarray(src))
 
@@ -501,13 +501,13 @@ class Tensor:
         return self._update("^=", _bitwise_xor, other)
 
     def _fill(self, op: str, value) -> Tensor:
-        if grad_mode._enabled and (self._requires_grad or _requires_grad(value)):
+        if grad_mode._state.enabled and (self._requires_grad or _requires_grad(value)):
             return self._record(op, None, value)
         return self._write(op, value.data if isinstance(value, Tensor) else value)
 
     def _update(self, op: str, fn, other) -> Tensor:
         """self = fn(self, other), written into self's memory (``x += y`` and the like)."""
-        if grad_mode._enabled and (self._requires_grad or _requires_grad(other)):
+        if grad_mode._state.enabled and (self._requires_grad or _requires_grad(other)):
             return self._record(op, fn, other)
         return self._write(op, fn(self.detach(), _detached(other)).data)
 

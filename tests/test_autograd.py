@@ -313,3 +313,29 @@ def test_a_backward_that_returns_an_unrelated_shape_is_named():
                                            r"\(5,\) for input 0, whose shape is \(3,\)"):
         WrongShape.apply(x).sum().backward()
     assert x.grad is None
+
+
+def test_grad_mode_is_per_thread_as_in_torch():
+    import threading
+
+    inside, release, seen = threading.Event(), threading.Event(), {}
+
+    def evaluate():
+        with gn.no_grad():
+            inside.set()
+            release.wait(5)
+            seen["other thread"] = gn.is_grad_enabled()
+
+    worker = threading.Thread(target=evaluate)
+    worker.start()
+    inside.wait(5)
+    x = gn.ones(2, requires_grad=True)
+    assert (x * 2).requires_grad  # the other thread's no_grad does not reach this one
+    with gn.no_grad():
+        started = []
+        fresh = threading.Thread(target=lambda: started.append(gn.is_grad_enabled()))
+        fresh.start()
+        fresh.join(5)
+    release.set()
+    worker.join(5)
+    assert seen["other thread"] is False and started == [True] and gn.is_grad_enabled()

@@ -26,7 +26,8 @@ requires grad, returns a Tensor whose ``grad_fn`` is the node.
 
 from __future__ import annotations
 
-from glassnet.autograd import grad_mode, versions
+from glassnet.autograd import versions
+from glassnet.autograd.grad_mode import _state as _grad_mode  # per thread: .enabled
 
 
 class Function:
@@ -63,7 +64,7 @@ class Function:
                 needs.append(False)
         ctx.needs_input_grad = needs = tuple(needs)
         out = cls.forward(ctx, *arrays, **params)
-        if any_needs and grad_mode._enabled:
+        if any_needs and _grad_mode.enabled:
             ctx.parents = inputs
             # The write count now: if anything is changed in place before backward, the
             # engine checks that none of the arrays this node saved was (versions.py).

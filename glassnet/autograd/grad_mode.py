@@ -7,12 +7,21 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 
-_enabled = True
+
+class _State(threading.local):
+    """Grad mode, one per thread as in PyTorch: a thread inside ``no_grad()`` does not stop
+    another from recording, and every new thread starts with grad enabled."""
+
+    enabled = True
+
+
+_state = _State()
 
 
 def is_grad_enabled() -> bool:
-    return _enabled
+    return _state.enabled
 
 
 class _GradMode:
@@ -31,14 +40,12 @@ class _GradMode:
         pass
 
     def __enter__(self):
-        global _enabled
-        self._previous = _enabled
-        _enabled = self.mode
+        self._previous = _state.enabled
+        _state.enabled = self.mode
         return self
 
     def __exit__(self, *exc):
-        global _enabled
-        _enabled = self._previous
+        _state.enabled = self._previous
         return False
 
     def __call__(self, fn):
@@ -108,16 +115,14 @@ class set_grad_enabled(_Mode):  # noqa: N801 (PyTorch's name)
     manager it is restored on exit, as in PyTorch."""
 
     def __init__(self, mode: bool):
-        global _enabled
         self.mode = bool(mode)
-        self._previous = _enabled
-        _enabled = self.mode
+        self._previous = _state.enabled
+        _state.enabled = self.mode
 
     def __enter__(self):
         return self
 
     def __call__(self, fn):
         # as a decorator it must change nothing until fn runs: undo the call's effect
-        global _enabled
-        _enabled = self._previous
+        _state.enabled = self._previous
         return super().__call__(fn)

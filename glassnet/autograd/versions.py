@@ -166,7 +166,7 @@ def check_views(op: str, inputs) -> None:
     is the old one (PyTorch regenerates a view's history; glassnet does not)."""
     for t in inputs:
         fn = getattr(t, "grad_fn", None)
-        if view_writes and grad_mode._enabled and hasattr(t, "grad_fn"):
+        if view_writes and grad_mode._state.enabled and hasattr(t, "grad_fn"):
             _check_view_write(op, t, fn)
         if fn is None or fn._freed or t.data.base is None:
             continue  # (a freed history cannot be backpropagated anyway)
