@@ -7,6 +7,7 @@ backward side by side) is written.
 from glassnet.ops import (
     activation,
     conv,
+    distance,
     elementwise,
     linalg,
     loss,
@@ -19,6 +20,7 @@ from glassnet.ops import (
 from glassnet.ops import embedding as embedding_ops  # the module; F.embedding is the op
 from glassnet.ops.activation import *  # noqa: F403
 from glassnet.ops.conv import *  # noqa: F403
+from glassnet.ops.distance import *  # noqa: F403
 from glassnet.ops.elementwise import *  # noqa: F403
 from glassnet.ops.embedding import *  # noqa: F403
 from glassnet.ops.linalg import *  # noqa: F403
@@ -41,4 +43,5 @@ __all__ = [
     *rnn.__all__,
     *pooling.__all__,
     *normalization.__all__,
+    *distance.__all__,
 ]

@@ -15,7 +15,7 @@ from glassnet.autograd import versions
 from glassnet.autograd.function import Function
 from glassnet.tensor import Tensor
 
-__all__ = ["embedding"]
+__all__ = ["embedding", "one_hot"]
 
 
 class Embedding(Function):
@@ -127,3 +127,33 @@ def embedding(input, weight, padding_idx: int | None = None, max_norm: float | N
         _renorm_(weight, ids, float(max_norm), float(norm_type))
     return Embedding.apply(weight, ids, padding_idx=padding_idx,
                            scale_grad_by_freq=bool(scale_grad_by_freq))
+
+
+def one_hot(tensor, num_classes: int = -1) -> Tensor:
+    """out[..., c] = 1 where tensor[...] == c, else 0: int64 class ids (*) -> (*, C), int64.
+
+    ``num_classes=-1`` takes C = the largest id + 1, as PyTorch. No gradient (ids are not
+    differentiable); ``embedding`` is the same product without building these vectors.
+    """
+    op = "one_hot"
+    ids = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if ids.dtype != np.int64:
+        raise TypeError(f"{op}: expected an int64 tensor of class ids, got dtype {ids.dtype} "
+                        f"(shape {ids.shape}); convert with .long()")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) \
+            or num_classes < -1:
+        raise ValueError(f"{op}: num_classes must be a non-negative int or -1, got "
+                         f"{num_classes!r}")
+    if num_classes == -1:
+        if ids.size == 0:
+            raise ValueError(f"{op}: cannot infer the number of classes from an empty tensor "
+                             f"(shape {ids.shape}); pass num_classes")
+        num_classes = int(ids.max()) + 1
+    if ids.size and ids.min() < 0:
+        raise ValueError(f"{op}: class ids must be non-negative, got {int(ids.min())}")
+    if ids.size and ids.max() >= num_classes:
+        raise ValueError(f"{op}: class id {int(ids.max())} is not smaller than "
+                         f"num_classes={num_classes}")
+    out = np.zeros((*ids.shape, int(num_classes)), dtype=np.int64)
+    np.put_along_axis(out, ids[..., None], 1, axis=-1)
+    return Tensor(out)

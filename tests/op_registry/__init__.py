@@ -7,6 +7,7 @@ gradient checks and PyTorch parity tests from them, and fails if a public op is 
 from tests.op_registry import (
     activation,
     conv,
+    distance,
     elementwise,
     embedding,
     linalg,
@@ -21,7 +22,7 @@ from tests.op_registry.spec import Const, Diff, OpInfo, Sample
 
 OPS: dict[str, OpInfo] = {}
 for _family in (elementwise, reduce, shape, linalg, activation, loss, conv, embedding, rnn,
-                pooling, normalization):
+                pooling, normalization, distance):
     for _info in _family.OPS:
         if _info.name in OPS:
             raise ValueError(f"op registry: {_info.name!r} is listed twice")
