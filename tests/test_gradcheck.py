@@ -161,3 +161,97 @@ def test_gradcheck_names_the_op_whose_backward_is_wrong():
     with pytest.raises(GradcheckError, match=r"first op whose backward disagrees: op #1 "
                                              r"OffByOneAt10"):
         gradcheck(lambda x: F.exp(OffByOneAt10.apply(F.tanh(x))), (a,))
+
+
+def test_gradcheck_of_a_non_leaf_that_fn_also_reaches_through_a_closure():
+    x = gn.randn(3, dtype=gn.float64, requires_grad=True)
+    y = x * 2.0
+    assert gradcheck(lambda t: t * y, (y,))  # d(y*y)/dy = 2y, through both uses
+
+
+def test_gradcheck_ignores_outputs_that_do_not_require_grad():
+    x = gn.randn(3, dtype=gn.float64, requires_grad=True)
+    assert gradcheck(lambda t: (t * 2.0, t.detach()), (x,))
+
+
+def test_an_error_inside_fn_leaves_the_inputs_as_they_were():
+    x = gn.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    calls = []
+
+    def fn(t):
+        calls.append(1)
+        if len(calls) == 3:  # inside the finite differences, with x perturbed
+            raise RuntimeError("boom")
+        return t * 2.0
+
+    with pytest.raises(RuntimeError, match="boom"):
+        gradcheck(fn, (x,))
+    np.testing.assert_array_equal(x.data, [1.0, 2.0, 3.0])
+
+
+def test_gradcheck_restores_other_gradients_in_their_own_arrays():
+    x = gn.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    w = gn.tensor(np.array([0.5, 0.5, 0.5]), requires_grad=True)
+    (x * w).sum().backward()
+    held = w.grad.data  # e.g. kept by a logging helper
+    a = gn.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    h = a * 2.0
+    h.retain_grad()
+    (h * 1.0).sum().backward(retain_graph=True)
+    gradcheck(lambda t: t * w, (x,))
+    gradcheck(lambda t: t * h, (gn.tensor(np.array([0.3, 0.4]), requires_grad=True),))
+    assert held is w.grad.data
+    np.testing.assert_array_equal(held, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(h.grad.data, [1.0, 1.0])  # a retained non-leaf too
+
+
+def test_the_op_hint_skips_a_backward_whose_broadcast_gradient_the_engine_sums():
+    class AddBias(Function):  # correct: the engine sums g down to b's shape
+        @staticmethod
+        def forward(ctx, x, b):
+            return x + b
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+
+    x = gn.randn(4, 3, dtype=gn.float64, requires_grad=True)
+    b = gn.randn(3, dtype=gn.float64, requires_grad=True)
+    assert gradcheck(AddBias.apply, (x, b))
+    with pytest.raises(GradcheckError, match=r"disagrees: op #1 OffByOneAt10"):
+        gradcheck(lambda x, b: OffByOneAt10.apply(AddBias.apply(x, b)), (x, b))
+
+
+def test_the_op_hint_ignores_ops_other_threads_run_meanwhile():
+    import threading
+
+    class OtherWrong(Function):  # wrong too, but only ever run by the other thread
+        @staticmethod
+        def forward(ctx, x):
+            return 2 * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return 5 * grad
+
+    stop = threading.Event()
+
+    def busy():
+        t = gn.tensor(np.ones(2), requires_grad=True)
+        while not stop.is_set():
+            OtherWrong.apply(t)
+
+    def fn(x):
+        y = x
+        for _ in range(3000):  # long enough for the interpreter to switch threads
+            y = y * 1.0
+        return F.exp(OffByOneAt10.apply(y))
+
+    worker = threading.Thread(target=busy)
+    worker.start()
+    try:
+        with pytest.raises(GradcheckError, match=r"disagrees: op #3000 OffByOneAt10"):
+            gradcheck(fn, (gn.randn(2, 2, dtype=gn.float64, requires_grad=True),))
+    finally:
+        stop.set()
+        worker.join(5)

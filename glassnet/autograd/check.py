@@ -51,8 +51,9 @@ def _outputs(result) -> list:
     return [t for t in items if isinstance(t, Tensor) and t.dtype.kind == "f"]
 
 
-def _weighted_sum(outputs, cotangents) -> float:
-    return float(sum(np.sum(o.data * v) for o, v in zip(outputs, cotangents)))
+def _weighted_sum(outputs, cotangents, live=None) -> float:
+    live = live or [True] * len(outputs)
+    return float(sum(np.sum(o.data * v) for o, v, k in zip(outputs, cotangents, live) if k))
 
 
 def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
@@ -76,25 +77,28 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
                 f"gradcheck: input {i} has dtype {inputs[i].dtype}; finite differences need "
                 "float64 inputs (use .double())"
             )
-    # A checked input that is not a leaf would get no .grad from backward: a leaf over the
-    # same array stands in for it (fn may also use a checked leaf through a closure, e.g. a
-    # layer's parameters, so leaves stay themselves).
-    stand_ins: dict[int, Tensor] = {}
-    for i in checked:
-        if inputs[i].grad_fn is not None and id(inputs[i]) not in stand_ins:
-            stand_ins[id(inputs[i])] = Tensor._make(inputs[i].data, True, None)
-    inputs = tuple(stand_ins.get(id(t), t) if k in checked else t
-                   for k, t in enumerate(inputs))
-    checked_leaves = {id(inputs[i]) for i in checked}
-    outputs = _outputs(fn(*inputs))
+    # A checked non-leaf keeps its place in the graph (fn may also reach it through a
+    # closure): it retains its .grad for this check, as torch's autograd.grad(out, inputs).
+    retained = {id(inputs[i]): (inputs[i], inputs[i]._retains_grad) for i in checked
+                if inputs[i].grad_fn is not None}
+    for t, _ in retained.values():
+        t._retains_grad = True
+    checked_ids = {id(inputs[i]) for i in checked}
+    try:
+        outputs = _outputs(fn(*inputs))
+    except BaseException:
+        for t, flag in retained.values():
+            t._retains_grad = flag
+        raise
     if not outputs:
+        for t, flag in retained.values():
+            t._retains_grad = flag
         raise ValueError("gradcheck: fn returned no floating point tensor to differentiate")
-    # Every other leaf the backward reaches (a model's parameters) gets its .grad back.
     from glassnet.autograd.engine import topological_order
     others = {id(t): t for o in outputs if o.requires_grad for t in topological_order(o)
-              if t.grad_fn is None and id(t) not in checked_leaves}
-    others_grads = [(t, t.grad, None if t.grad is None else t.grad.data.copy())
-                    for t in others.values()]  # (backward may add into .grad in place)
+              if (t.grad_fn is None or t._retains_grad) and id(t) not in checked_ids}
+    others_grads = [(t, t.grad, None if t.grad is None else t.grad.data,
+                     None if t.grad is None else t.grad.data.copy()) for t in others.values()]
     # A stream of its own: default_rng(seed) would give back the very numbers a test drew
     # for its input from the same seed, and a cotangent equal to the input can be blind
     # (batch norm's input gradient is ~0 along that direction).
@@ -103,7 +107,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
 
     # The caller's .grad and arrays are restored at the end; a read-only input (an expanded
     # view) is perturbed through a private copy.
-    saved = {i: (inputs[i].grad, inputs[i].data) for i in checked}
+    saved = {i: (inputs[i].grad, inputs[i].data, inputs[i].data.copy()) for i in checked}
     for i in checked:
         inputs[i].grad = None
         if not inputs[i].data.flags.writeable:
@@ -112,12 +116,17 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
         return _check(fn, inputs, checked, cotangents, outputs, eps, atol, rtol,
                       raise_exception)
     finally:
-        for i, (grad, data) in saved.items():
+        for i, (grad, data, values) in reversed(saved.items()):
             inputs[i].grad, inputs[i].data = grad, data
-        for leaf, grad, values in others_grads:
+            if data.flags.writeable:
+                data[...] = values
+        for leaf, grad, array, values in others_grads:
             leaf.grad = grad
             if grad is not None:
-                grad.data = values
+                array[...] = values
+                grad.data = array
+        for t, flag in retained.values():
+            t._retains_grad = flag
 
 
 def _check(fn, inputs, checked, cotangents, outputs, eps, atol, rtol, raise_exception):
@@ -127,6 +136,8 @@ def _check(fn, inputs, checked, cotangents, outputs, eps, atol, rtol, raise_exce
             continue
         o.backward(v.astype(o.dtype), retain_graph=True)
 
+    live = [o.requires_grad for o in outputs]
+    live = live if any(live) else [True] * len(outputs)  # torch: then numeric must be 0
     reports = []
     for i in checked:
         x = inputs[i]
@@ -135,9 +146,9 @@ def _check(fn, inputs, checked, cotangents, outputs, eps, atol, rtol, raise_exce
         for pos in np.ndindex(*x.shape):
             original = x.data[pos]
             x.data[pos] = original + eps
-            plus = _weighted_sum(_outputs(fn(*inputs)), cotangents)
+            plus = _weighted_sum(_outputs(fn(*inputs)), cotangents, live)
             x.data[pos] = original - eps
-            minus = _weighted_sum(_outputs(fn(*inputs)), cotangents)
+            minus = _weighted_sum(_outputs(fn(*inputs)), cotangents, live)
             x.data[pos] = original
             numeric[pos] = (plus - minus) / (2 * eps)
         abs_err = np.abs(analytic - numeric)

@@ -78,12 +78,11 @@ def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         parents = _inputs(fn) if versions.rebased else fn.parents
-        for index, (parent, needed, parent_grad) in enumerate(
-                zip(parents, fn.needs_input_grad, input_grads)):
+        for parent, needed, parent_grad in zip(parents, fn.needs_input_grad, input_grads):
             if not needed or parent_grad is None:
                 continue
             if parent_grad.shape != parent.data.shape:
-                parent_grad = _fitted(fn, index, parent_grad, parent.data.shape)
+                parent_grad = _fitted(fn, parents, parent, parent_grad)
             key = id(parent)
             previous = grads.get(key)
             grads[key] = parent_grad if previous is None else previous + parent_grad
@@ -93,11 +92,15 @@ def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
         tensor._accumulate_grad(grad)
 
 
-def _fitted(fn, index: int, grad, shape: tuple):
+def _fitted(fn, parents, parent, grad):
     """A gradient an op's backward returned with the wrong shape (a custom Function that
-    forgot to undo broadcasting, say): summed down to ``shape`` where broadcasting explains
-    the difference, as PyTorch does, else a clear error instead of a wrong ``.grad``."""
+    forgot to undo broadcasting, say): summed down to the input's shape where broadcasting
+    explains the difference, as PyTorch does, else a clear error instead of a wrong
+    ``.grad``. (Off the hot path: the loop only compares shapes.)"""
     from glassnet.ops._util import unbroadcast  # (ops import autograd: imported late)
+
+    shape = parent.data.shape
+    index = next(i for i, p in enumerate(parents) if p is parent)
 
     try:
         fits = np.broadcast_shapes(shape, grad.shape) == grad.shape

@@ -28,6 +28,7 @@ op hot path is untouched when no check runs.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -167,9 +168,12 @@ def _record(model, inputs: tuple, loss_fn, target) -> list:
     stack = [("", type(model).__name__ if isinstance(model, Module) else "model")]
     original_apply = Function.__dict__["apply"]
 
+    recording_thread = threading.get_ident()  # Function.apply is patched for every thread
+
     def recording_apply(cls, *args, **params):
         needs = tuple(isinstance(t, Tensor) and t.requires_grad for t in args)
-        record = grad_mode.is_grad_enabled() and True in needs
+        record = (grad_mode.is_grad_enabled() and True in needs
+                  and threading.get_ident() == recording_thread)
         if record:
             arrays = [t.data.copy() if isinstance(t, Tensor) else t for t in args]
             state = random.get_rng_state()
@@ -260,6 +264,9 @@ def _check_node(index: int, node: _Node, eps: float, atol: float, rtol: float,
                             "which needs one")
             continue
         g = np.asarray(g, dtype=np.float64)
+        if g.shape != x.shape and _broadcasts_to(x.shape, g.shape):
+            from glassnet.ops._util import unbroadcast
+            g = unbroadcast(g, tuple(x.shape))  # the engine sums it down likewise
         if g.shape != x.shape:
             report.ok = False
             report.error = (f"backward returned a gradient of shape {g.shape} for input {i} "
@@ -292,6 +299,14 @@ def _check_node(index: int, node: _Node, eps: float, atol: float, rtol: float,
         report.inputs.append(entry)
         report.ok = report.ok and entry.ok
     return report
+
+
+def _broadcasts_to(shape: tuple, grad_shape: tuple) -> bool:
+    """Whether broadcasting ``shape`` gives ``grad_shape`` (then the gradient is summed)."""
+    try:
+        return np.broadcast_shapes(shape, grad_shape) == grad_shape
+    except ValueError:
+        return False
 
 
 def _snapshot(modules: list) -> list:
