@@ -51,8 +51,8 @@ def _outputs(result) -> list:
     return [t for t in items if isinstance(t, Tensor) and t.dtype.kind == "f"]
 
 
-def _weighted_sum(outputs, cotangents, live=None) -> float:
-    live = live or [True] * len(outputs)
+def _weighted_sum(outputs, cotangents, live) -> float:
+    """v . f over the outputs marked ``live`` (those the backward pass also saw)."""
     return float(sum(np.sum(o.data * v) for o, v, k in zip(outputs, cotangents, live) if k))
 
 
@@ -83,18 +83,22 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
                 if inputs[i].grad_fn is not None}
     for t, _ in retained.values():
         t._retains_grad = True
-    checked_ids = {id(inputs[i]) for i in checked}
     try:
-        outputs = _outputs(fn(*inputs))
-    except BaseException:
+        return _run_check(fn, inputs, checked, eps, atol, rtol, raise_exception, seed)
+    finally:
         for t, flag in retained.values():
             t._retains_grad = flag
-        raise
-    if not outputs:
-        for t, flag in retained.values():
-            t._retains_grad = flag
-        raise ValueError("gradcheck: fn returned no floating point tensor to differentiate")
+
+
+def _run_check(fn, inputs, checked, eps, atol, rtol, raise_exception, seed) -> bool:
+    """gradcheck once its inputs are validated: the caller's .grad, the inputs' values and
+    every other gradient the backward reaches are put back afterwards, also on error."""
     from glassnet.autograd.engine import topological_order
+
+    outputs = _outputs(fn(*inputs))
+    if not outputs:
+        raise ValueError("gradcheck: fn returned no floating point tensor to differentiate")
+    checked_ids = {id(inputs[i]) for i in checked}
     others = {id(t): t for o in outputs if o.requires_grad for t in topological_order(o)
               if (t.grad_fn is None or t._retains_grad) and id(t) not in checked_ids}
     others_grads = [(t, t.grad, None if t.grad is None else t.grad.data,
@@ -125,8 +129,6 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
             if grad is not None:
                 array[...] = values
                 grad.data = array
-        for t, flag in retained.values():
-            t._retains_grad = flag
 
 
 def _check(fn, inputs, checked, cotangents, outputs, eps, atol, rtol, raise_exception):

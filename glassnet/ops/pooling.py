@@ -165,8 +165,13 @@ def _first_valid(g: Geometry) -> np.ndarray:
 def _flat_indices(offset: np.ndarray, g: Geometry, W: int) -> np.ndarray:  # noqa: N803
     """Kernel offsets k = i * kw + j of the winners -> flat indices into each H*W plane:
     row = oh * sh - ph + i * dh, col = ow * sw - pw + j * dw, index = row * W + col."""
-    base = ((np.arange(g.oh) * g.sh - g.ph) * W)[:, None] + (np.arange(g.ow) * g.sw - g.pw)
-    return _window_steps(g, W).take(offset) + base  # (N, C, oh, ow) int64
+    return _window_steps(g, W).take(offset) + _window_corners(g, W)  # (N, C, oh, ow) int64
+
+
+def _window_corners(g: Geometry, W: int) -> np.ndarray:  # noqa: N803
+    """(oh, ow) int64: the flat index, in a row-major plane of width W, of each window's
+    top-left corner (padding included: it may be negative)."""
+    return ((np.arange(g.oh) * g.sh - g.ph) * W)[:, None] + (np.arange(g.ow) * g.sw - g.pw)
 
 
 def _window_steps(g: Geometry, W: int) -> np.ndarray:  # noqa: N803
@@ -189,9 +194,7 @@ def _window_starts(g: Geometry, shape: tuple) -> np.ndarray:
     if starts is None:
         N, C, H, W = shape  # noqa: N806
         plane = (np.arange(N * C, dtype=np.int64) * (H * W)).reshape(N, C, 1, 1)
-        corner = ((np.arange(g.oh) * g.sh - g.ph) * W)[:, None] + (np.arange(g.ow) * g.sw
-                                                                   - g.pw)
-        starts = plane + corner
+        starts = plane + _window_corners(g, W)
         starts.flags.writeable = False
         if len(_starts_cache) >= 8:  # e.g. a last, smaller batch and an evaluation size
             _starts_cache.clear()
