@@ -526,7 +526,7 @@ class Tensor:
                 f"{op}: a leaf tensor that requires grad is being changed in place; wrap the "
                 "update in no_grad(), or write x = x + y to record it in the graph")
         operand = self
-        if op == "**=" or op in ("*=", "/=", "%=") and _requires_grad(other):
+        if op == "**=" or (op in ("*=", "/=", "%=") and _requires_grad(other)):
             # fn's node keeps self's values for a gradient, and the write changes them: it
             # gets a copy (as PyTorch keeps the original self for mul_ and the like)
             operand = (F.clone(self) if self._requires_grad

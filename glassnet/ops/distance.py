@@ -60,10 +60,20 @@ def _vector_norm(op: str, x: Tensor, p, dim: int) -> Tensor:
     return VectorNorm.apply(x, p=float(p), dim=dim)
 
 
-def _clamped_below(norm: Tensor, eps: float) -> Tensor:
-    """max(norm, eps) in value, norm's own gradient (PyTorch clamps there without grad)."""
-    floor = np.maximum(norm.data, eps).astype(norm.data.dtype, copy=False)
-    return norm + Tensor(floor - norm.data)
+class FloorWithoutGradient(Function):
+    """max(x, eps) in value with the gradient of x itself: PyTorch clamps the norms of
+    ``cosine_similarity`` in place under no_grad, so the clamp is invisible to backward.
+
+    Shape: input (*), output (*). d/dx = 1.
+    """
+
+    @staticmethod
+    def forward(ctx, x, eps: float):
+        return np.maximum(x, np.asarray(eps, dtype=x.dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
 
 
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
@@ -105,6 +115,6 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
     if not shape:
         raise ValueError("cosine_similarity: x1 and x2 must have at least one dimension")
     d = normalize_dim("cosine_similarity", dim, len(shape))
-    na = _clamped_below(_vector_norm("cosine_similarity", a, 2, d), eps)
-    nb = _clamped_below(_vector_norm("cosine_similarity", b, 2, d), eps)
+    na = FloorWithoutGradient.apply(_vector_norm("cosine_similarity", a, 2, d), eps=eps)
+    nb = FloorWithoutGradient.apply(_vector_norm("cosine_similarity", b, 2, d), eps=eps)
     return sum_(mul(div(a, na), div(b, nb)), dim=d)
