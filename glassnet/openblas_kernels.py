@@ -43,8 +43,8 @@ import re
 import sys
 from pathlib import Path
 
-__all__ = ["choose", "chosen_kernel", "forget", "kernel_name", "loaded_openblas",
-           "openblas_function"]
+__all__ = ["cblas_routine", "choose", "chosen_kernel", "forget", "kernel_name",
+           "loaded_openblas", "openblas_function"]
 
 ZEN4_KERNEL = "Zen"
 # The first OpenBLAS whose own Zen 4 tuning makes forcing the Haswell kernels unsafe.
@@ -111,6 +111,23 @@ def openblas_function(*names: str):
         if function is not None:
             return function
     return None
+
+
+def cblas_routine(name: str, ilp64_only: bool = False):
+    """(CBLAS ``name`` from NumPy's OpenBLAS, the C type of its sizes), e.g. ``"saxpy"``, or
+    (None, None) where it has none.
+
+    ILP64 builds (NumPy's wheels) take 64-bit sizes and name their symbols with a 64_ suffix;
+    LP64 builds take C ints. The name says which, so a size is never misread.
+    """
+    candidates = [(f"scipy_cblas_{name}64_", ctypes.c_int64), (f"cblas_{name}64_", ctypes.c_int64)]
+    if not ilp64_only:
+        candidates += [(f"scipy_cblas_{name}", ctypes.c_int), (f"cblas_{name}", ctypes.c_int)]
+    for symbol, size in candidates:
+        function = openblas_function(symbol)
+        if function is not None:
+            return function, size
+    return None, None
 
 
 _library: ctypes.CDLL | None = None

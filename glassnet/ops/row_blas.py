@@ -21,7 +21,7 @@ import ctypes
 
 import numpy as np
 
-from glassnet.openblas_kernels import openblas_function
+from glassnet.openblas_kernels import cblas_routine
 
 __all__ = ["add_rows_", "copy_rows_", "copy_transposed_"]
 
@@ -106,17 +106,15 @@ def _load(name: str, dtype: np.dtype):
     symbols with a 64_ suffix) are used, so a size is never misread as a C int."""
     letter = _PREFIXES[dtype]
     real = ctypes.c_float if letter == "s" else ctypes.c_double
-    size, pointer, enum = ctypes.c_int64, ctypes.c_void_p, ctypes.c_int
-    for symbol in (f"scipy_cblas_{letter}{name}64_", f"cblas_{letter}{name}64_"):
-        function = openblas_function(symbol)
-        if function is None:
-            continue
-        function.argtypes = (
-            [enum, size, size, real, pointer, size, real, pointer, size] if name == "geadd"
-            else [enum, enum, size, size, real, pointer, size, pointer, size])
-        function.restype = None
-        return function if _works(name, function, dtype) else None
-    return None
+    function, size = cblas_routine(letter + name, ilp64_only=True)
+    if function is None:
+        return None
+    pointer, enum = ctypes.c_void_p, ctypes.c_int
+    function.argtypes = (
+        [enum, size, size, real, pointer, size, real, pointer, size] if name == "geadd"
+        else [enum, enum, size, size, real, pointer, size, pointer, size])
+    function.restype = None
+    return function if _works(name, function, dtype) else None
 
 
 def _works(name: str, function, dtype: np.dtype) -> bool:

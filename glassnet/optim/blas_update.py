@@ -22,7 +22,7 @@ import ctypes
 
 import numpy as np
 
-from glassnet.openblas_kernels import openblas_function
+from glassnet.openblas_kernels import cblas_routine
 from glassnet.optim.optimizer import _as_number
 
 __all__ = ["MIN_BLAS_SIZE", "add_scaled_", "scale_"]
@@ -92,24 +92,17 @@ def _load(name: str, dtype: np.dtype):
     it takes), or None where NumPy's BLAS has no such routine."""
     letter = _PREFIXES[dtype]
     real = ctypes.c_float if letter == "s" else ctypes.c_double
-    # ILP64 builds (NumPy's wheels) take 64-bit sizes and name their symbols with a 64_
-    # suffix; LP64 builds take C ints. The name says which, so the sizes are never misread.
-    for symbol, size in ((f"scipy_cblas_{letter}{name}64_", ctypes.c_int64),
-                         (f"cblas_{letter}{name}64_", ctypes.c_int64),
-                         (f"scipy_cblas_{letter}{name}", ctypes.c_int),
-                         (f"cblas_{letter}{name}", ctypes.c_int)):
-        function = openblas_function(symbol)
-        if function is None:
-            continue
-        pointer = ctypes.c_void_p
-        function.argtypes = ([size, real, pointer, size, pointer, size] if name == "axpy"
-                             else [size, real, pointer, size])
-        function.restype = None
-        if not _works(name, function, dtype):
-            return None
-        # A C int size would wrap past 2**31 - 1 elements: longer arrays go to NumPy.
-        return function, (2**63 - 1 if size is ctypes.c_int64 else 2**31 - 1)
-    return None
+    function, size = cblas_routine(letter + name)
+    if function is None:
+        return None
+    pointer = ctypes.c_void_p
+    function.argtypes = ([size, real, pointer, size, pointer, size] if name == "axpy"
+                         else [size, real, pointer, size])
+    function.restype = None
+    if not _works(name, function, dtype):
+        return None
+    # A C int size would wrap past 2**31 - 1 elements: longer arrays go to NumPy.
+    return function, (2**63 - 1 if size is ctypes.c_int64 else 2**31 - 1)
 
 
 def _works(name: str, function, dtype: np.dtype) -> bool:
