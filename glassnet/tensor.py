@@ -289,7 +289,7 @@ class Tensor:
                     f"backward: grad can be implicitly created only for one-element outputs, "
                     f"got shape {self.shape}; pass gradient= of that shape"
                 )
-            seed = np.ones(self.shape, dtype=self.dtype)
+            seed = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)  # (np.ones: 2x)
         else:
             seed = _as_array(gradient.data if isinstance(gradient, Tensor) else gradient)
             if seed.shape != self.shape:

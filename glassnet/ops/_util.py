@@ -108,6 +108,25 @@ def shared_ones(n: int, dtype) -> np.ndarray:
     return ones[:n]
 
 
+_ROW_STARTS: dict = {}  # (rows, columns) -> read-only arange(0, rows * columns, columns)
+
+
+def row_starts(rows: int, columns: int) -> np.ndarray:
+    """The flat index of each row's first element in a C-ordered (rows, columns) matrix,
+    read-only and shared: element (m, j) is element ``row_starts[m] + j`` of the flat view,
+    so adding a column index per row gives a flat gather index (``take``), ~2x faster than
+    the 2-D fancy index ``a[arange(rows), j]``. Kept for the last few shapes seen."""
+    key = (rows, columns)
+    starts = _ROW_STARTS.get(key)
+    if starts is None:
+        if len(_ROW_STARTS) >= 8:
+            _ROW_STARTS.clear()
+        starts = np.arange(0, rows * columns, columns)
+        starts.flags.writeable = False
+        _ROW_STARTS[key] = starts
+    return starts
+
+
 def column_sums(m: np.ndarray) -> np.ndarray:
     """m (N, C) summed over its N rows, as ``ones (N) @ m``: BLAS's gemv, which takes half
     the time of ``m.sum(axis=0)`` on a (64, 128) batch and 3-7x less on long ones."""

@@ -39,21 +39,24 @@ _routines: dict[tuple[str, np.dtype], tuple | None] = {}
 
 def add_scaled_(y: np.ndarray, alpha, x: np.ndarray) -> None:
     """y += alpha * x in place (``alpha`` a number, or a 0-d or size-1 array or Tensor)."""
-    axpy, number = _routine("axpy", y, x, alpha) if y.size >= MIN_BLAS_SIZE else (None, None)
-    if axpy is None:
+    if y.size >= MIN_BLAS_SIZE:
+        axpy, number = _routine("axpy", y, x, alpha)
+        if axpy is not None:
+            axpy(y.size, number, x.ctypes.data, 1, y.ctypes.data, 1)
+            return
+    if type(alpha) is not float and type(alpha) is not int:
         alpha = _numpy_value(alpha)
-        y += x if alpha == 1 else alpha * x
-    else:
-        axpy(y.size, number, x.ctypes.data, 1, y.ctypes.data, 1)
+    y += x if alpha == 1 else alpha * x
 
 
 def scale_(x: np.ndarray, alpha) -> None:
     """x *= alpha in place."""
-    scal, number = _routine("scal", x, x, alpha) if x.size >= MIN_BLAS_SIZE else (None, None)
-    if scal is None:
-        x *= _numpy_value(alpha)
-    else:
-        scal(x.size, number, x.ctypes.data, 1)
+    if x.size >= MIN_BLAS_SIZE:
+        scal, number = _routine("scal", x, x, alpha)
+        if scal is not None:
+            scal(x.size, number, x.ctypes.data, 1)
+            return
+    x *= alpha if type(alpha) is float or type(alpha) is int else _numpy_value(alpha)
 
 
 def _numpy_value(alpha):
