@@ -311,3 +311,23 @@ def test_max_pool_backward_over_many_input_shapes_keeps_few_window_tables():
         assert len(pooling._starts_cache) <= 8
     starts = next(iter(pooling._starts_cache.values()))
     assert not starts.flags.writeable  # shared between calls: nobody may write into it
+
+
+# --------------------------------------------------------------------- winner indices
+@pytest.mark.parametrize("shape, kwargs", [
+    ((1, 2, 12, 12), dict(kernel_size=12)),  # 144 taps: offsets wider than int8
+    ((2, 3, 9, 300), dict(kernel_size=(3, 2), stride=(2, 1), padding=(1, 0),
+                          dilation=(2, 3))),  # steps up to 1,203: int16 arithmetic
+    ((1, 1, 6, 3), dict(kernel_size=(3, 1), dilation=(2, 1))),  # one column per window
+    ((1, 1, 5, 5), dict(kernel_size=(1, 3), dilation=(1, 2))),  # one row per window
+], ids=["144-taps", "wide-steps", "kw-1", "kh-1"])
+def test_max_pool_winner_indices_and_gradient_match_torch_for_any_step_size(shape, kwargs):
+    x = np.random.default_rng(7).standard_normal(shape)
+    gx, tx = _both(x)
+    out, idx = F.max_pool2d(gx, return_indices=True, **kwargs)
+    t_out, t_idx = TF.max_pool2d(tx, return_indices=True, **kwargs)
+    np.testing.assert_array_equal(out.data, t_out.detach().numpy())
+    np.testing.assert_array_equal(idx.data, t_idx.numpy())
+    (out * out).sum().backward()
+    (t_out * t_out).sum().backward()
+    np.testing.assert_array_equal(gx.grad.data, tx.grad.numpy())

@@ -63,8 +63,12 @@ def note_write(array: np.ndarray, recorded: bool = False) -> None:
     write is itself a node of the graph (see ``check_views``)."""
     global writes
     writes += 1
-    root = storage_root(array)
-    _stamp(_stamps, root, writes)
+    root = array if array.base is None else storage_root(array)
+    entry = _stamps.get(id(root))  # (the common case inline: every optimizer step lands here)
+    if entry is not None and entry[1]() is root:
+        entry[0] = writes
+    else:
+        _stamp(_stamps, root, writes)
     if recorded:
         _stamp(recorded_writes, root, writes)
 

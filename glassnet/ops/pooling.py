@@ -165,7 +165,7 @@ def _first_valid(g: Geometry) -> np.ndarray:
 def _flat_indices(offset: np.ndarray, g: Geometry, W: int) -> np.ndarray:  # noqa: N803
     """Kernel offsets k = i * kw + j of the winners -> flat indices into each H*W plane:
     row = oh * sh - ph + i * dh, col = ow * sw - pw + j * dw, index = row * W + col."""
-    return _window_steps(g, W).take(offset) + _window_corners(g, W)  # (N, C, oh, ow) int64
+    return _window_corners(g, W) + _window_steps(offset, g, W)  # (N, C, oh, ow) int64
 
 
 def _window_corners(g: Geometry, W: int) -> np.ndarray:  # noqa: N803
@@ -174,11 +174,25 @@ def _window_corners(g: Geometry, W: int) -> np.ndarray:  # noqa: N803
     return ((np.arange(g.oh) * g.sh - g.ph) * W)[:, None] + (np.arange(g.ow) * g.sw - g.pw)
 
 
-def _window_steps(g: Geometry, W: int) -> np.ndarray:  # noqa: N803
-    """(kh*kw,) int64: how far kernel offset k = i * kw + j lands from its window's start
-    in a row-major plane of width W."""
-    i, j = np.divmod(np.arange(g.kh * g.kw), g.kw)
-    return i * g.dh * W + j * g.dw
+def _window_steps(offset: np.ndarray, g: Geometry, W: int) -> np.ndarray:  # noqa: N803
+    """How far each kernel offset k = i * kw + j lands from its window's start in a
+    row-major plane of width W: i * dh * W + j * dw, same shape as ``offset``.
+
+    With i = k // kw and j = k - i * kw that is (k // kw) * (dh * W - kw * dw) + k * dw:
+    a floor division and two in-place passes over ``offset``'s small integers (integer
+    remainder and divmod are ~40x slower in NumPy), in the narrowest signed type that
+    holds every intermediate (int8 for small kernels on small images). Adding the result
+    to the int64 window starts is then one widening pass, where looking the steps up in an
+    int64 table (``take``) cost two (0.16 against 0.33 ms for the (64, 32, 13, 13) winners
+    of the MNIST CNN's first pooling).
+    """
+    bound = g.kh * g.kw * (g.dh * W + g.kw * g.dw)  # above |i * coefficient| + k * dw
+    dtype = np.promote_types(offset.dtype, np.min_scalar_type(-bound))
+    k = offset.astype(dtype, copy=False)
+    steps = k // g.kw  # i, a new array
+    steps *= g.dh * W - g.kw * g.dw
+    steps += k if g.dw == 1 else k * g.dw
+    return steps
 
 
 _starts_cache: dict[tuple, np.ndarray] = {}
@@ -245,8 +259,8 @@ class MaxPool2d(Function):
     def backward(ctx, grad):
         g, x_shape = ctx.g, ctx.x_shape
         N, C, H, W = x_shape if len(x_shape) == 4 else (1, *x_shape)  # noqa: N806
-        flat = _window_steps(g, W).take(ctx.offset)  # (N, C, oh, ow) int64
-        flat += _window_starts(g, (N, C, H, W))  # indices into the whole flat input
+        # indices into the whole flat input: window starts (int64) + the winners' steps
+        flat = np.add(_window_starts(g, (N, C, H, W)), _window_steps(ctx.offset, g, W))
         flat = flat.ravel()
         # One scatter on flat indices. Measured on (64, 32, 26, 26): as fast as a loop over
         # kernel offsets for 2x2/2 (~1 ms) and ~2.5x faster for overlapping 3x3/1.
@@ -317,7 +331,9 @@ def _max_and_offset(win: np.ndarray, g: Geometry,
         np.greater(v, best, out=won)
         np.maximum(best, v, out=best)  # propagates NaN, as PyTorch does
         np.subtract(offset_dtype(k), offset, out=step)
-        step *= won.view(offset_dtype)
+        # (bool as int8 is a free view; a wider offset type, for kernels of more than 127
+        # taps, multiplies by the bool itself)
+        step *= won.view(offset_dtype) if offset_dtype is np.int8 else won
         offset += step  # offset = k where won, unchanged elsewhere
     if np.isnan(best).any():  # rare: redo the search with PyTorch's "NaN wins" rule
         best = np.full(shape, -np.inf, dtype=win.dtype)
