@@ -52,6 +52,12 @@ BAD_CONV2D = [
     ((1, 2, 3, 8, 8), (4, 3, 3, 3), {}, ValueError, ["got 5-D", "(1, 2, 3, 8, 8)"]),
     ((2, 3, 8, 8), (4, 3, 3), {}, ValueError,
      ["conv2d: weight must be 4-D", "got 3-D", "(4, 3, 3)"]),
+    ((1, 3, 4, 4), (2, 3, 3, 0), {}, ValueError,
+     ["conv2d: weight must have at least one output channel and a kernel of positive size",
+      "(2, 3, 3, 0)"]),
+    ((1, 3, 4, 4), (0, 3, 3, 3), {}, ValueError, ["at least one output channel", "(0, 3, 3, 3)"]),
+    ((1, 3, 0, 4), (2, 3, 3, 3), dict(padding=2), ValueError,
+     ["conv2d: input has an empty spatial dimension", "(1, 3, 0, 4)"]),
 ]
 
 

@@ -81,7 +81,8 @@ class _ConvNd(Module):
         check = functools.partial(check_conv, conv.__name__, self.nd)
         call_as_layer(check, conv.__name__, op, input, *args)
         amounts = tuple(a for lo_hi in reversed(self._pads) for a in lo_hi)
-        padded = F.pad(input, amounts, mode=self.padding_mode)
+        padded = call_as_layer(functools.partial(F.pad, mode=self.padding_mode), "pad", op,
+                               input, amounts)
         return call_as_layer(conv, conv.__name__, op, padded, self.weight, self.bias,
                              self.stride, 0, self.dilation, self.groups)
 

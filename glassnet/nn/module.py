@@ -23,6 +23,10 @@ from glassnet.tensor import Tensor
 class Module:
     """Base class for layers and models: subclass it and write ``forward``."""
 
+    # Buffers a checkpoint may lack (kept as they are when it does, not "missing" keys):
+    # e.g. BatchNorm's num_batches_tracked, which PyTorch checkpoints before 0.4.1 lack.
+    _optional_state: tuple = ()
+
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
@@ -289,7 +293,9 @@ class Module:
         an error even without ``strict``. Returns ``(missing_keys, unexpected_keys)``.
         """
         own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
+        optional = {f"{name}.{key}" if name else key for name, module in self.named_modules()
+                    for key in module._optional_state}
+        missing = [k for k in own if k not in state_dict and k not in optional]
         unexpected = [k for k in state_dict if k not in own]
         mismatched, bad_values = [], []
         incoming = {}

@@ -15,6 +15,7 @@ import numpy as np
 from glassnet import backend
 from glassnet import functional as F
 from glassnet.autograd.grad_mode import no_grad
+from glassnet.nn._layer_errors import call_as_layer
 from glassnet.nn.module import Module
 from glassnet.nn.parameter import Parameter
 from glassnet.tensor import Tensor
@@ -25,6 +26,7 @@ class _BatchNorm(Module):
 
     _ranks: tuple = ()
     _layout: str = ""
+    _optional_state = ("num_batches_tracked",)  # a checkpoint without it loads (PyTorch's rule)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, dtype=None, *,
@@ -104,8 +106,8 @@ class _BatchNorm(Module):
             batches = int(self.num_batches_tracked.data) + 1
             if self.momentum is None:  # cumulative moving average: the mean of all batches
                 factor = 1.0 / batches
-        out = F.batch_norm(
-            x,
+        out = call_as_layer(  # errors name the layer
+            F.batch_norm, "batch_norm", f"{type(self).__name__}({self.extra_repr()})", x,
             self.running_mean if not self.training or self.track_running_stats else None,
             self.running_var if not self.training or self.track_running_stats else None,
             self.weight, self.bias, use_batch_stats, factor, self.eps)

@@ -6,6 +6,10 @@ and the gradients are written in ``glassnet/ops/pooling.py``.
 
 from __future__ import annotations
 
+import numbers
+
+import numpy as np
+
 from glassnet import functional as F
 from glassnet.nn._layer_errors import call_as_layer
 from glassnet.nn.module import Module
@@ -77,9 +81,10 @@ class AvgPool2d(Module):
                  count_include_pad: bool = True, divisor_override=None):
         super().__init__()
         _check_window("AvgPool2d", kernel_size, stride, padding)
-        if divisor_override is not None and (isinstance(divisor_override, bool) or not
-                                             isinstance(divisor_override, int)
-                                             or divisor_override == 0):
+        if divisor_override is not None and (
+                isinstance(divisor_override, bool)
+                or not isinstance(divisor_override, (numbers.Integral, np.integer))
+                or divisor_override == 0):
             raise ValueError(f"AvgPool2d: divisor_override must be a non-zero int or None, "
                              f"got {divisor_override!r}")
         self.kernel_size = kernel_size

@@ -295,6 +295,12 @@ def check_conv(op: str, nd: int, input, weight, bias, stride, padding, dilation,
         if t is not None and t.data.dtype != x.data.dtype:
             raise TypeError(f"{op}: {arg} dtype {t.data.dtype} and input dtype "
                             f"{x.data.dtype} must match {shapes}")
+    if 0 in ws[2:] or ws[0] == 0:
+        raise ValueError(f"{op}: weight must have at least one output channel and a kernel of "
+                         f"positive size, got weight shape {ws} {shapes}")
+    if 0 in xs[-nd:]:
+        raise ValueError(f"{op}: input has an empty spatial dimension {shapes}; only an empty "
+                         "batch is allowed")
     if isinstance(groups, bool) or not isinstance(groups, (numbers.Integral, np.integer)) \
             or groups < 1:
         raise ValueError(f"{op}: argument 'groups' must be a positive int, got {groups!r}")

@@ -90,7 +90,8 @@ class BatchNorm(Function):
                 versions.note_write(running_var)
         else:
             # a copy: a later training forward moves the running mean in place, and this
-            # node's backward must still see the mean it used (as PyTorch's does)
+            # node's backward must still see the mean it used (PyTorch 2.13 reads the moved
+            # buffer at backward time, so its gradient then differs from the forward's math)
             mean = running_mean.astype(x.dtype, copy=True)
             var = running_var.astype(x.dtype, copy=False)
             centred = None  # formed in backward only if gamma needs its gradient
@@ -169,13 +170,15 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
     rv = _check_vector("running_var", running_var, channels, shape)
     w = _check_vector("weight", weight, channels, shape)
     b = _check_vector("bias", bias, channels, shape)
-    # PyTorch's CPU batch norm takes a float16 input with float32 parameters and buffers
-    # (computing in float32, returning float16) and refuses any other mix.
+    # PyTorch's CPU batch norm computes a float16 input in float32 (its sums would overflow
+    # at 65504), returns float16, and takes float16 or float32 parameters and buffers; it
+    # refuses any other mix.
     given = [(name, t) for name, t in (("running_mean", rm), ("running_var", rv),
                                        ("weight", w), ("bias", b)) if t is not None]
-    half = x.dtype == np.float16 and given and all(t.dtype == np.float32 for _, t in given)
+    half = x.dtype == np.float16
+    mixed = half and given and all(t.dtype == np.float32 for _, t in given)
     for name, t in given:
-        if t.dtype != x.dtype and not half:
+        if t.dtype != x.dtype and not mixed:
             raise TypeError(f"batch_norm: {name} dtype {t.dtype} and input dtype {x.dtype} "
                             f"must match (input shape {shape}); convert the layer with "
                             ".to(dtype) or the input")
@@ -188,9 +191,14 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
     for name, value in (("momentum", momentum), ("eps", eps)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"batch_norm: argument '{name}' must be a float, got {value!r}")
-    if eps < 0:
-        raise ValueError(f"batch_norm: argument 'eps' must be non-negative, got {eps!r}")
-    out = BatchNorm.apply(cast(x, np.float32) if half else x, w, b,
+    if eps < 0 or (training and eps == 0):  # (a constant channel would divide by zero)
+        needed = "positive in training" if training else "non-negative"
+        raise ValueError(f"batch_norm: argument 'eps' must be {needed}, got {eps!r}")
+    if half:  # float16 parameters take part through casts (their gradients come back float16)
+        x = cast(x, np.float32)
+        w = w if w is None or w.dtype == np.float32 else cast(w, np.float32)
+        b = b if b is None or b.dtype == np.float32 else cast(b, np.float32)
+    out = BatchNorm.apply(x, w, b,
                           running_mean=None if rm is None else rm.data,
                           running_var=None if rv is None else rv.data,
                           training=bool(training), momentum=float(momentum), eps=float(eps))

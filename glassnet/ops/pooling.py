@@ -27,6 +27,7 @@ from numpy.lib.stride_tricks import as_strided
 from glassnet.autograd.function import Function
 from glassnet.autograd.grad_mode import is_grad_enabled
 from glassnet.ops._util import as_tensor, check_float
+from glassnet.ops.elementwise import cast
 from glassnet.ops.row_blas import copy_rows_, copy_transposed_
 from glassnet.tensor import Tensor
 
@@ -53,12 +54,14 @@ class Geometry(NamedTuple):
 def _pair(op: str, arg: str, value, minimum: int) -> tuple[int, int]:
     """An int or a pair of ints (>= ``minimum``) as a pair, or a clear error."""
     pair = (value, value) if isinstance(value, (numbers.Integral, np.integer)) else value
+    if isinstance(pair, (tuple, list)) and len(pair) == 1:  # (k,) means (k, k), as in torch
+        pair = (pair[0], pair[0])
     ok = (isinstance(pair, (tuple, list)) and len(pair) == 2
           and all(isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, bool)
                   for v in pair))
     if not ok or isinstance(value, bool):
-        raise TypeError(f"{op}: argument '{arg}' must be an int or a pair of ints, got "
-                        f"{value!r}")
+        raise TypeError(f"{op}: argument '{arg}' must be an int or a pair of ints (or one "
+                        f"int in a sequence), got {value!r}")
     if min(pair) < minimum:
         what = "non-negative" if minimum == 0 else "positive"
         raise ValueError(f"{op}: argument '{arg}' must be {what}, got {value!r}")
@@ -507,6 +510,11 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
             raise ValueError(f"avg_pool2d: argument 'divisor_override' must be a non-zero int "
                              f"or None, got {divisor_override!r}")
         divisor_override = int(divisor_override)
+    if x.dtype == np.float16:  # sum in float32, as PyTorch does: float16 overflows at 65504
+        out = AvgPool2d.apply(cast(x, np.float32), geometry=g,
+                              count_include_pad=bool(count_include_pad),
+                              divisor_override=divisor_override)
+        return cast(out, np.float16)
     return AvgPool2d.apply(x, geometry=g, count_include_pad=bool(count_include_pad),
                            divisor_override=divisor_override)
 

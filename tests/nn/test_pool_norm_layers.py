@@ -10,6 +10,7 @@ import torch
 
 import glassnet as gn
 from glassnet import nn, optim
+from glassnet.nn.module import StateDictError
 from tests.nn.layer_check import check_layer
 
 
@@ -214,8 +215,9 @@ def test_batchnorm_on_an_input_without_values_matches_torch(cls_name, shape, tra
 
 def test_batchnorm_refuses_an_input_of_another_dtype_as_torch_does():
     bn = nn.BatchNorm1d(3)
-    with pytest.raises(TypeError, match=r"batch_norm: running_mean dtype float32 and input "
-                                        r"dtype float64 must match \(input shape \(4, 3\)\)"):
+    with pytest.raises(TypeError, match=r"^BatchNorm1d\(3, eps=1e-05, .*\): running_mean dtype "
+                                        r"float32 and input dtype float64 must match "
+                                        r"\(input shape \(4, 3\)\)"):
         bn(gn.tensor(np.ones((4, 3))))
     with pytest.raises(RuntimeError, match="mixed dtype"):
         torch.nn.BatchNorm1d(3)(torch.ones(4, 3, dtype=torch.float64))
@@ -284,3 +286,102 @@ def test_small_cnn_trains_like_torch():
     for key, value in theirs.state_dict().items():  # weights and running statistics
         np.testing.assert_allclose(ours.state_dict()[key].data, value.numpy(), rtol=1e-9,
                                    atol=1e-12, err_msg=key)
+
+
+# --------------------------------------------------------------------- review fixes
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+def test_batchnorm_float16_layer_computes_in_float32_as_torch_does(training):
+    # Before: the per-channel sums ran in float16 and overflowed past 65504: NaN outputs
+    # and inf running statistics for activations around 20.
+    x = (np.random.default_rng(0).standard_normal((64, 1, 8, 8)) * 4 + 20).astype(np.float16)
+    ours, theirs = nn.BatchNorm2d(1, dtype=gn.float16), torch.nn.BatchNorm2d(1, dtype=torch.float16)
+    if not training:
+        ours(gn.tensor(x))
+        theirs(torch.tensor(x))
+        ours.eval()
+        theirs.eval()
+    gx, tx = gn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, t_out = ours(gx), theirs(tx)
+    v = np.random.default_rng(1).standard_normal(out.shape).astype(np.float16)
+    out.backward(gn.tensor(v))
+    t_out.backward(torch.tensor(v))
+    assert out.dtype == gn.float16 and ours.weight.grad.dtype == gn.float16
+    ulp = 2.0 ** -9  # float16 keeps 11 significant bits: values near 1-4 are this close
+    np.testing.assert_allclose(out.data, t_out.detach().numpy(), rtol=2 * ulp, atol=2 * ulp)
+    np.testing.assert_allclose(gx.grad.data, tx.grad.numpy(), rtol=4 * ulp, atol=4 * ulp)
+    for name in ("running_mean", "running_var"):
+        np.testing.assert_array_equal(getattr(ours, name).data,
+                                      getattr(theirs, name).numpy(), err_msg=name)
+    np.testing.assert_allclose(ours.weight.grad.data, theirs.weight.grad.numpy(), rtol=4 * ulp)
+
+
+def test_batchnorm_eps_zero_is_refused_in_training_only():
+    bn = nn.BatchNorm2d(3, eps=0.0)
+    with pytest.raises(ValueError, match=r"^BatchNorm2d\(3, eps=0.0, .*\): argument 'eps' must "
+                                         r"be positive in training, got 0.0"):
+        bn(gn.ones(2, 3, 2, 2))
+    with pytest.raises(ValueError, match="eps must be positive"):
+        torch.nn.BatchNorm2d(3, eps=0.0)(torch.ones(2, 3, 2, 2))
+    assert bn.running_mean.data.tolist() == [0, 0, 0]  # refused before any update
+    bn.eval()
+    assert bn(gn.ones(2, 3, 2, 2)).shape == (2, 3, 2, 2)  # 1 / sqrt(1 + 0) is fine
+
+
+def test_batchnorm_loads_a_checkpoint_without_num_batches_tracked_as_torch_does():
+    ours, theirs = _bn_pair("BatchNorm2d", 3)
+    theirs.train()
+    theirs(torch.randn(4, 3, 2, 2))
+    state = {k: v for k, v in theirs.state_dict().items() if k != "num_batches_tracked"}
+    ours.num_batches_tracked.data[...] = 7
+    result = ours.load_state_dict({k: v.numpy() for k, v in state.items()})
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    theirs.num_batches_tracked.fill_(7)
+    assert theirs.load_state_dict(state).missing_keys == []
+    for (name, value), t_value in zip(ours.state_dict().items(), theirs.state_dict().values(),
+                                      strict=True):
+        np.testing.assert_array_equal(value.data, t_value.numpy(), err_msg=name)
+    assert int(ours.num_batches_tracked.item()) == 7  # kept, as torch keeps its own
+    model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3))
+    state = {k: v for k, v in model.state_dict().items() if not k.endswith("running_var")}
+    with pytest.raises(StateDictError, match=r"missing keys: 1.running_var"):
+        model.load_state_dict(state)  # other buffers are still required
+
+
+def test_pool_window_arguments_take_one_element_sequences_as_torch_does():
+    x = np.random.default_rng(2).standard_normal((1, 2, 6, 7))
+    cases = [(gn.nn.functional.max_pool2d, torch.nn.functional.max_pool2d, ((2,),), {}),
+             (gn.nn.functional.avg_pool2d, torch.nn.functional.avg_pool2d, (3, [1]),
+              dict(padding=(1,)))]
+    for ours, theirs, args, kwargs in cases:
+        np.testing.assert_array_equal(ours(gn.tensor(x), *args, **kwargs).data,
+                                      theirs(torch.tensor(x), *args, **kwargs).numpy())
+    assert nn.MaxPool2d((2,))(gn.tensor(x)).shape == (1, 2, 3, 3)
+
+
+def test_avg_pool_layer_takes_a_numpy_integer_divisor():
+    x = np.random.default_rng(3).standard_normal((1, 2, 4, 4))
+    out = nn.AvgPool2d(2, divisor_override=np.int64(3))(gn.tensor(x))
+    expected = torch.nn.AvgPool2d(2, divisor_override=3)(torch.tensor(x))
+    np.testing.assert_allclose(out.data, expected.numpy(), rtol=1e-12)
+
+
+def test_avg_pool_float16_sums_in_float32_as_torch_does():
+    x = np.full((1, 1, 6, 6), 2000, dtype=np.float16)  # a float16 sum overflows at 65504
+    out = gn.nn.functional.avg_pool2d(gn.tensor(x, requires_grad=True), 6)
+    assert out.dtype == gn.float16 and out.data.item() == 2000
+    y = (np.random.default_rng(4).random((2, 3, 8, 8)) * 1000).astype(np.float16)
+    gy, ty = gn.tensor(y, requires_grad=True), torch.tensor(y, requires_grad=True)
+    out, t_out = (gn.nn.functional.avg_pool2d(gy, 4, 2, 1),
+                  torch.nn.functional.avg_pool2d(ty, 4, 2, 1))
+    np.testing.assert_array_equal(out.data, t_out.detach().numpy())
+    out.sum().backward()
+    t_out.sum().backward()
+    np.testing.assert_array_equal(gy.grad.data, ty.grad.numpy())
+    assert gy.grad.dtype == gn.float16
+
+
+def test_conv_padding_mode_errors_name_the_layer():
+    layer = nn.Conv2d(2, 2, 3, padding=(4, 1), padding_mode="reflect")
+    with pytest.raises(ValueError, match=r"^Conv2d\(2, 2, kernel_size=\(3, 3\), .*\): reflect "
+                                         r"padding"):
+        layer(gn.zeros(1, 2, 3, 10))
