@@ -31,8 +31,10 @@ class Adagrad(Optimizer):
         s_t     =  s_{t-1} + g_t^2                                  (state "sum")
         theta_t =  theta_{t-1} - lr_t * g_t / (sqrt(s_t) + eps)
 
-    ``s_0 = initial_accumulator_value`` everywhere. As in PyTorch the state (``"step"`` = 0
-    and ``"sum"``) exists from construction on. Parameters whose ``.grad`` is None are skipped.
+    ``s_0 = initial_accumulator_value`` everywhere: the constructor's value, also for groups
+    added later; a group's own ``initial_accumulator_value`` is kept in the group but not
+    used, as in PyTorch. As in PyTorch the state (``"step"`` = 0 and ``"sum"``) exists from
+    construction on. Parameters whose ``.grad`` is None are skipped.
 
     Args:
         params: Tensors or parameter groups (dicts) to optimize.
@@ -85,7 +87,8 @@ class Adagrad(Optimizer):
         st = self.state[p]
         if not st:
             st["step"] = 0
-            st["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
+            # (PyTorch reads the constructor's value, self.defaults, never the group's)
+            st["sum"] = np.full_like(p.data, self.defaults["initial_accumulator_value"])
         return st
 
     def step(self, closure: Callable | None = None):

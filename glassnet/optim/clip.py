@@ -22,7 +22,11 @@ def _grads(parameters) -> list[np.ndarray]:
 
 
 def _vector_norm(x: np.ndarray, norm_type: float):
-    """The p-norm of ``x`` seen as one vector, as ``torch.linalg.vector_norm``."""
+    """The p-norm of ``x`` seen as one vector, as ``torch.linalg.vector_norm``: in x's dtype,
+    except that float16 is summed in float32 (as torch does) and only the result rounded
+    (a float16 sum of squares overflows once the norm passes 256)."""
+    if x.dtype == np.float16:
+        return np.float16(_vector_norm(x.astype(np.float32), norm_type))
     x = x.reshape(-1)
     if norm_type == 2.0:
         return np.sqrt(np.dot(x, x))
@@ -82,7 +86,7 @@ def clip_grad_norm_(
     if coef < 1 or np.isnan(coef):
         with np.errstate(invalid="ignore"):  # inf * 0 -> nan, silently, as PyTorch
             for g in grads:
-                g *= coef
+                g *= coef.astype(g.dtype)  # (torch multiplies in the gradient's own dtype)
     return Tensor._make(total, False, None)
 
 

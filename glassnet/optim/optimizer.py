@@ -37,7 +37,11 @@ def check_option(owner: str, what: str, value, ok: bool, rule: str) -> None:
 
 
 def check_nonnegative(owner: str, what: str, value) -> None:
-    """``value >= 0`` and not NaN (``not value >= 0`` is True for NaN)."""
+    """``value >= 0`` and not NaN (``not value >= 0`` is True for NaN); one number."""
+    shape = tuple(getattr(value, "shape", ()))  # (an array or a Tensor, ours or torch's)
+    if math.prod(shape) != 1:
+        raise ValueError(f"{owner}: {what} must be one number (a tensor {what} must have one "
+                         f"element), got shape {shape}")
     try:
         ok = value >= 0
     except TypeError:
@@ -83,7 +87,12 @@ def scalar(value):
     a NumPy scalar, or a one-element array or Tensor (glassnet's or PyTorch's: PyTorch takes
     a Tensor learning rate). A one-element array or Tensor would otherwise turn the update
     into a Tensor expression or promote a float32 parameter's arithmetic to float64 (PyTorch
-    treats a 0-d tensor like a Python number there). Anything else is returned as it is."""
+    treats a 0-d tensor like a Python number there). Anything else is returned as it is.
+
+    One known difference: Adam, AdamW and Adagrad in PyTorch keep a tensor lr a tensor, so a
+    float32 lr tensor rounds their step size (lr / bias correction, 1 - lr * weight_decay)
+    in float32; here it is computed in double precision (1e-9 to 5e-8 apart after a few
+    steps on float64 parameters; identical for a float64 lr tensor and for SGD, RMSprop)."""
     if type(value) is float or type(value) is int:  # (not NumPy's float64, a float subclass)
         return value
     try:

@@ -237,3 +237,37 @@ def test_an_unconverted_torch_state_dict_loads_and_steps_like_torch():
         (w ** 2).sum().backward()
         opt.step()
     np.testing.assert_allclose(w.data, t_w.detach().numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("lr", [gn.tensor([0.1, 0.2]), np.array([0.1, 0.2])],
+                         ids=["tensor", "array"])
+@pytest.mark.parametrize("cls", [optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop,
+                                 optim.Adagrad])
+def test_a_learning_rate_of_several_elements_is_refused_by_name(cls, lr):
+    # Before: "bool: the truth value of a tensor with 2 elements is ambiguous".
+    p = gn.tensor(np.zeros(3), requires_grad=True)
+    with pytest.raises(ValueError, match=rf"^{cls.__name__}: learning rate must be one number "
+                                         r"\(a tensor learning rate must have one element\), "
+                                         r"got shape \(2,\)"):
+        cls([p], lr=lr)
+
+
+def test_adagrad_starts_every_sum_at_the_constructors_value_as_torch_does():
+    import torch
+
+    a, b = gn.tensor(np.ones(2), requires_grad=True), gn.tensor(np.ones(2), requires_grad=True)
+    ta, tb = (torch.ones(2, dtype=torch.float64, requires_grad=True) for _ in range(2))
+    ours = optim.Adagrad([{"params": [a], "initial_accumulator_value": 0.5}], lr=0.1,
+                         initial_accumulator_value=0.25)
+    theirs = torch.optim.Adagrad([{"params": [ta], "initial_accumulator_value": 0.5}], lr=0.1,
+                                 initial_accumulator_value=0.25)
+    ours.add_param_group({"params": [b], "initial_accumulator_value": 0.7})
+    theirs.add_param_group({"params": [tb], "initial_accumulator_value": 0.7})
+    for p in (a, b, ta, tb):
+        p.grad = gn.tensor(np.ones(2)) if isinstance(p, gn.Tensor) else torch.ones(2,
+                                                                                 dtype=p.dtype)
+    ours.step()
+    theirs.step()
+    for p, tp in ((a, ta), (b, tb)):
+        np.testing.assert_array_equal(p.data, tp.detach().numpy())
+        np.testing.assert_array_equal(ours.state[p]["sum"], theirs.state[tp]["sum"].numpy())
