@@ -60,8 +60,8 @@ def _pair(op: str, arg: str, value, minimum: int) -> tuple[int, int]:
           and all(isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, bool)
                   for v in pair))
     if not ok or isinstance(value, bool):
-        raise TypeError(f"{op}: argument '{arg}' must be an int or a pair of ints (or one "
-                        f"int in a sequence), got {value!r}")
+        raise TypeError(f"{op}: argument '{arg}' must be an int or a pair of ints, got "
+                        f"{value!r}")
     if min(pair) < minimum:
         what = "non-negative" if minimum == 0 else "positive"
         raise ValueError(f"{op}: argument '{arg}' must be {what}, got {value!r}")

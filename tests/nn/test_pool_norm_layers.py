@@ -294,7 +294,8 @@ def test_batchnorm_float16_layer_computes_in_float32_as_torch_does(training):
     # Before: the per-channel sums ran in float16 and overflowed past 65504: NaN outputs
     # and inf running statistics for activations around 20.
     x = (np.random.default_rng(0).standard_normal((64, 1, 8, 8)) * 4 + 20).astype(np.float16)
-    ours, theirs = nn.BatchNorm2d(1, dtype=gn.float16), torch.nn.BatchNorm2d(1, dtype=torch.float16)
+    ours = nn.BatchNorm2d(1, dtype=gn.float16)
+    theirs = torch.nn.BatchNorm2d(1, dtype=torch.float16)
     if not training:
         ours(gn.tensor(x))
         theirs(torch.tensor(x))
