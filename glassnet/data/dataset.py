@@ -156,6 +156,9 @@ def random_split(dataset, lengths: Sequence, generator=None) -> list[Subset]:
                 warnings.warn(f"random_split: length of split at index {i} is 0; this "
                               "results in an empty dataset", stacklevel=2)
         lengths = counts
+    if any(isinstance(length, (float, np.floating)) for length in lengths):
+        raise ValueError(f"random_split: fractions must sum to 1 (at most 1 exactly, as in "
+                         f"PyTorch), got {lengths} summing to {sum(lengths)!r}")
     for i, length in enumerate(lengths):
         if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 0:
             raise ValueError(f"random_split: lengths must be non-negative ints or fractions "

@@ -79,8 +79,9 @@ def _make(name: str, n: int, noise: float, seed):
     op = f"make_{name}"
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"{op}: n must be a positive int, got {n!r}")
-    if not isinstance(noise, (int, float, np.floating, np.integer)) or noise < 0:
-        raise ValueError(f"{op}: noise must be a number >= 0, got {noise!r}")
+    if (isinstance(noise, bool) or not isinstance(noise, (int, float, np.floating, np.integer))
+            or not 0 <= noise < math.inf):  # (NaN fails both comparisons)
+        raise ValueError(f"{op}: noise must be a finite number >= 0, got {noise!r}")
     gen = as_generator(seed, op)
     low, high, d = INTERVALS[name]
     x = gen.uniform(low, high, size=(int(n), d))

@@ -108,10 +108,14 @@ def _to_array(buffer, dtype: np.dtype, shape: tuple, offset: int) -> np.ndarray:
     return array.reshape(shape)
 
 
+_MAX_DEFLATE_RATIO = 1032  # DEFLATE's best case: a 258-byte match in 2 bits, per stream
+
+
 def _gunzip(data, name: str) -> tuple[bytearray, bool]:
     """Decompress gzip ``data`` in bounded steps. Once the IDX header is out, the total size
     it claims caps the output at one byte past it, so a gzip bomb or a corrupt header stops
-    early (the length check then reports it) instead of filling memory."""
+    early (the length check then reports it) instead of filling memory; a claim no gzip
+    file of this size could decompress to is refused at once."""
     out = bytearray()
     limit = None  # header + data bytes the IDX header claims, once the header is out
     decomp = zlib.decompressobj(wbits=31)
@@ -128,6 +132,11 @@ def _gunzip(data, name: str) -> tuple[bytearray, bool]:
                 dtype, shape, header_len = _parse_header(
                     bytes(out[:4 + 4 * out[3]]), name, "the decompressed file")
                 limit = header_len + dtype.itemsize * math.prod(shape)
+                if limit > _MAX_DEFLATE_RATIO * len(data) + 1024:
+                    raise ValueError(
+                        f"read_idx: {name}: the header claims shape {shape} ({limit} bytes), "
+                        f"more than {len(data)} gzip bytes can hold (DEFLATE compresses at "
+                        f"most {_MAX_DEFLATE_RATIO}:1); the file is corrupt")
             if decomp.eof:
                 rest = decomp.unused_data
                 if not rest.strip(b"\x00"):  # gzip allows zero padding at the end

@@ -4,8 +4,8 @@ Two ways to make a batch:
 
 * fast path: when the dataset has ``get_batch`` (``TensorDataset``, ``MNIST``, a ``Subset``
   of either) and no ``collate_fn`` is given, a batch is one fancy-index per tensor: no
-  Python loop over samples, a few microseconds of overhead per batch. Unshuffled batches of
-  a ``TensorDataset`` are views of its tensors (no copy).
+  Python loop over samples, a few microseconds of overhead per batch. Each batch is a copy
+  (a model may change its input in place without touching the dataset).
 * generic path: ``collate_fn([dataset[i] for i in batch_indices])``, by default
   ``default_collate``, which stacks numbers, arrays and Tensors into Tensors and collates
   tuples, lists and dicts field by field.
@@ -44,7 +44,9 @@ def default_collate(batch: list):
     """Merge a list of samples into a batch, as PyTorch's ``default_collate`` does.
 
     Tensors and arrays are stacked along a new first dimension; numbers become a 1-D Tensor
-    (Python ints int64, floats float64, bools bool, NumPy scalars keep their dtype); strings
+    (a batch starting with a Python float is float64; one starting with an int or a bool
+    takes the dtype ``tensor`` infers from all of it: bools bool, ints int64, any float the
+    default float32; NumPy scalars keep their dtype); strings
     stay a list; dicts and sequences are collated field by field. One difference from
     PyTorch: a sample that is a tuple or list gives a tuple (PyTorch gives a list).
     """
@@ -55,10 +57,8 @@ def default_collate(batch: list):
         return Tensor(_stack(batch, "arrays"))
     if isinstance(elem, np.generic):
         return Tensor(np.array(batch))
-    if isinstance(elem, bool):
-        return Tensor(np.array(batch, dtype=np.bool_))
-    if isinstance(elem, int):
-        return Tensor(np.array(batch, dtype=np.int64))
+    if isinstance(elem, int):  # (bool too) the dtype of the whole batch, as torch.tensor
+        return Tensor(batch)     # infers it: [True, 2] int64, [1, 2.5] float32, bools bool
     if isinstance(elem, float):
         return Tensor(np.array(batch, dtype=np.float64))
     if isinstance(elem, (str, bytes)):

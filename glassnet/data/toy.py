@@ -53,8 +53,9 @@ def _check(op: str, n, n_classes: int, noise) -> None:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < n_classes:
         raise ValueError(f"{op}: n must be an int >= {n_classes} (one sample per class), "
                          f"got {n!r}")
-    if not isinstance(noise, (int, float, np.floating, np.integer)) or noise < 0:
-        raise ValueError(f"{op}: noise must be a number >= 0, got {noise!r}")
+    if (isinstance(noise, bool) or not isinstance(noise, (int, float, np.floating, np.integer))
+            or not 0 <= noise < math.inf):  # (NaN fails both comparisons)
+        raise ValueError(f"{op}: noise must be a finite number >= 0, got {noise!r}")
 
 
 def _counts(n: int, k: int) -> list[int]:

@@ -124,8 +124,26 @@ def test_huge_header_claim_does_not_allocate(tmp_path):
     tracemalloc.start()
     try:
         for source in (data, tmp_path / "huge", gzip.compress(data)):
-            with pytest.raises(ValueError, match="truncated"):
+            with pytest.raises(ValueError, match="truncated|more than .* gzip bytes can hold"):
                 read_idx(source)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20
+
+
+def test_gzip_claiming_more_than_deflate_can_hold_is_refused_before_inflating():
+    # Before: the header's own (impossible) claim became the decompression cap, so the 30 MB
+    # of zeros behind it were all inflated before the length check refused the file.
+    raw = header(0x08, 2**32 - 1, 2**32 - 1, 2**32 - 1) + bytes(30 << 20)
+    data = gzip.compress(raw, compresslevel=1)
+    del raw
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"claims shape \(4294967295, 4294967295, "
+                                             r"4294967295\) .* more than \d+ gzip bytes can "
+                                             r"hold \(DEFLATE compresses at most 1032:1\)"):
+            read_idx(data)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

@@ -144,6 +144,16 @@ def test_default_collate_types():
         default_collate([object()])
 
 
+@pytest.mark.parametrize("batch", [[1, 2.5], [True, 2], [True, 2.5], [True, False], [2.5, 1],
+                                   [1.5, True], [1, np.float32(2.5)], [3, 4]])
+def test_default_collate_of_mixed_python_numbers_matches_torch(batch):
+    # Before: the first sample chose the dtype, so [1, 2.5] became int64 [1, 2].
+    ours = default_collate(batch)
+    theirs = torch.utils.data.default_collate(batch)
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
 def test_resume_mid_epoch_bit_for_bit():
     glassnet.manual_seed(7)
     loader = DataLoader(dataset(23), batch_size=4, shuffle=True)
@@ -229,6 +239,13 @@ def test_random_split_sizes_disjoint_and_torch_lengths():
             assert ours == theirs, (fracs, n)
     with pytest.raises(ValueError, match=r"sum to 9, but the dataset has 10"):
         random_split(ds, [4, 5])
+    # 0.33 + 0.56 + 0.11 is 1.0000000000000002 in floating point: refused, as by torch, but
+    # the message says why rather than blaming the first fraction
+    with pytest.raises(ValueError, match=r"fractions must sum to 1 .* summing to "
+                                         r"1.0000000000000002"):
+        random_split(ds, [0.33, 0.56, 0.11])
+    with pytest.raises(ValueError):
+        torch.utils.data.random_split(range(10), [0.33, 0.56, 0.11])
 
 
 def test_random_split_reproducible_and_fast_path_through_subset():

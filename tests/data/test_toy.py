@@ -87,8 +87,14 @@ def test_gaussian_clusters_centres():
 def test_bad_arguments():
     with pytest.raises(ValueError, match="n must be an int >= 2"):
         toy.make_moons(1)
-    with pytest.raises(ValueError, match="noise must be a number >= 0, got -1"):
+    with pytest.raises(ValueError, match="noise must be a finite number >= 0, got -1"):
         toy.make_xor(10, noise=-1)
+    # Before: NaN and inf passed the check and gave all-NaN/inf points; True counted as 1.
+    for noise in (float("nan"), float("inf"), True):
+        with pytest.raises(ValueError, match="noise must be a finite number >= 0"):
+            toy.make_blobs(10, noise=noise, seed=0)
+        with pytest.raises(ValueError, match="make_sine: noise must be a finite number >= 0"):
+            functions.make_sine(10, noise=noise, seed=0)
     with pytest.raises(TypeError, match="seed must be an int"):
         toy.make_blobs(10, seed="a")
 
