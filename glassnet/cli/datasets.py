@@ -6,6 +6,8 @@ import numpy as np
 
 TOY_SETS = ("blobs", "xor", "circles", "moons", "spirals", "clusters")
 DATASETS = ("mnist", *TOY_SETS)
+# MNIST's shape without reading it: predict checks a run's model against it.
+MNIST_INFO = {"in_features": 784, "classes": 10, "image_shape": [28, 28]}
 
 
 def load(name: str, seed: int, root: str | None = None, n_samples: int = 1000):
@@ -19,8 +21,7 @@ def load(name: str, seed: int, root: str | None = None, n_samples: int = 1000):
         train, test = MNIST(root, train=True), MNIST(root, train=False)
         x_train, y_train = train.arrays()
         x_test, y_test = test.arrays()
-        info = {"in_features": 784, "classes": 10, "image_shape": [28, 28]}
-        return x_train, y_train, x_test, y_test, info
+        return x_train, y_train, x_test, y_test, {**MNIST_INFO}  # (a copy: callers own it)
     if name in TOY_SETS:
         from glassnet.data import toy
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from glassnet.cli import datasets
 from glassnet.cli.errors import CommandError
-from glassnet.cli.runs import load_model
+from glassnet.cli.runs import check_dataset_fits, load_model
 
 
 def add_arguments(parser) -> None:
@@ -25,6 +25,7 @@ def run(args) -> int:
     except (OSError, ValueError, RuntimeError, MemoryError) as e:  # (fetching: RuntimeError)
         raise CommandError(f"evaluate: could not load dataset {config['dataset']!r} of run "
                            f"{args.run!r}: {e}") from None
+    check_dataset_fits(args.run, config, info)
     x_test = datasets.model_inputs(config, x_test)
     results = train.evaluate(model, nn.CrossEntropyLoss(),
                              (gn.from_numpy(x_test), gn.from_numpy(y_test)))

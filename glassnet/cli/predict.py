@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.cli.datasets import model_inputs
+from glassnet.cli.datasets import MNIST_INFO, model_inputs
 from glassnet.cli.errors import CommandError
-from glassnet.cli.runs import load_model
+from glassnet.cli.runs import check_dataset_fits, load_model
 
 
 def add_arguments(parser) -> None:
@@ -22,6 +22,7 @@ def run(args) -> int:
     if config["dataset"] != "mnist":
         raise CommandError(f"predict: run {args.run!r} was trained on {config['dataset']!r}; "
                            "predict reads digit images for MNIST models")
+    check_dataset_fits(args.run, config, MNIST_INFO)
     try:
         pixels = load_digit_image(args.image)  # (28, 28) float32 in [0, 1], MNIST-style
     except (OSError, ValueError) as e:

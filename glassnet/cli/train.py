@@ -42,28 +42,40 @@ CNN_RECIPE = {"lr": 0.05, "epochs": 3}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    d = DEFAULTS
+    d, c = DEFAULTS, CHARLM_RECIPE
+    # The options of RECIPE_OPTIONS default to None, "not given": their defaults depend on
+    # --model (fill_omitted_options), and a value the user typed is honoured even where it
+    # equals some default.
     parser.add_argument("--model", choices=("mlp", "cnn", "charlm"), default="mlp",
                         help="mlp (784-hidden-10), cnn (the lectures' MNIST CNN: conv 32, "
                         "pool, conv 64, pool, 128, 10) or charlm (a character-level LSTM "
                         "language model of --text, default Moby-Dick)")
     parser.add_argument("--dataset", choices=datasets.DATASETS, default=d["dataset"])
-    parser.add_argument("--hidden", type=hidden_sizes, default=d["hidden"],
-                        help="hidden layer sizes, comma-separated (default: 128)")
+    parser.add_argument("--hidden", type=hidden_sizes, default=None,
+                        help=f"hidden layer sizes, comma-separated (default: {d['hidden']}; "
+                        f"charlm: {c['hidden'][0]})")
     parser.add_argument("--activation", default=d["activation"],
                         choices=("relu", "tanh", "sigmoid", "leaky_relu", "elu", "gelu"))
-    parser.add_argument("--optimizer", choices=OPTIMIZERS, default=d["optimizer"])
-    parser.add_argument("--lr", type=positive_float("--lr"), default=d["lr"],
-                        help="(peak) learning rate")
-    parser.add_argument("--momentum", type=non_negative_float("--momentum"),
-                        default=d["momentum"], help="SGD/RMSprop momentum")
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
+                        help=f"(default: {d['optimizer']}; charlm: {c['optimizer']})")
+    parser.add_argument("--lr", type=positive_float("--lr"), default=None,
+                        help=f"(peak) learning rate (default: {d['lr']}; cnn: {CNN_RECIPE['lr']}; "
+                        f"charlm: {c['lr']})")
+    parser.add_argument("--momentum", type=non_negative_float("--momentum"), default=None,
+                        help=f"SGD/RMSprop momentum (default: {d['momentum']}). Left out, the "
+                        "onecycle schedule cycles it between 0.95 and 0.85 against the learning "
+                        "rate; given, it is held constant")
     parser.add_argument("--weight-decay", type=non_negative_float("--weight-decay"),
-                        default=d["weight_decay"])
-    parser.add_argument("--schedule", choices=SCHEDULES, default=d["schedule"],
-                        help="learning-rate schedule (stepped per batch)")
-    parser.add_argument("--batch-size", type=positive_int("--batch-size"),
-                        default=d["batch_size"])
-    parser.add_argument("--epochs", type=positive_int("--epochs"), default=d["epochs"])
+                        default=None,
+                        help=f"(default: {d['weight_decay']:g}; adamw: {ADAMW_WEIGHT_DECAY})")
+    parser.add_argument("--schedule", choices=SCHEDULES, default=None,
+                        help=f"learning-rate schedule, stepped per batch (default: "
+                        f"{d['schedule']}; charlm: {c['schedule']})")
+    parser.add_argument("--batch-size", type=positive_int("--batch-size"), default=None,
+                        help=f"(default: {d['batch_size']}; charlm: {c['batch_size']} streams)")
+    parser.add_argument("--epochs", type=positive_int("--epochs"), default=None,
+                        help=f"(default: {d['epochs']}; cnn: {CNN_RECIPE['epochs']}; charlm: "
+                        f"{c['epochs']})")
     parser.add_argument("--seed", type=seed("--seed"), default=d["seed"])
     parser.add_argument("--samples", type=positive_int("--samples"), default=1000,
                         help="points in a toy dataset")
@@ -75,6 +87,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="continue an interrupted run from its last checkpoint, in its "
                         "folder and with its settings (other options are ignored)")
     add_charlm_arguments(parser)
+
+
+# The options whose default depends on the model (or, for --weight-decay, the optimizer).
+RECIPE_OPTIONS = ("hidden", "optimizer", "lr", "momentum", "weight_decay", "schedule",
+                  "batch_size", "epochs")
+# AdamW's decoupled weight decay is why one picks it: without --weight-decay it gets
+# PyTorch's default for AdamW rather than the other optimizers' 0.
+ADAMW_WEIGHT_DECAY = 1e-2
+
+
+def model_defaults(model: str, optimizer: str | None = None) -> dict:
+    """The defaults of RECIPE_OPTIONS for ``model``: the MLP's recipe (DEFAULTS), with the
+    CNN's or the charlm's on top; ``optimizer`` picks the weight decay's."""
+    recipe = {"cnn": CNN_RECIPE, "charlm": CHARLM_RECIPE}.get(model, {})
+    defaults = {**DEFAULTS, "hidden": hidden_sizes(DEFAULTS["hidden"]), **recipe}
+    if (optimizer or defaults["optimizer"]) == "adamw":
+        defaults["weight_decay"] = ADAMW_WEIGHT_DECAY
+    return defaults
+
+
+def fill_omitted_options(args) -> None:
+    """Give each option of a new run that the user left out its default for --model; what
+    the user typed is kept. Also sets ``args.cycle_momentum`` (see cycles_momentum)."""
+    defaults = model_defaults(args.model, args.optimizer)
+    momentum_given = args.momentum is not None
+    for key in RECIPE_OPTIONS:
+        if getattr(args, key) is None:
+            setattr(args, key, defaults[key])
+    # A --momentum the user typed is the momentum they want: onecycle must not overwrite it
+    # with its cycle. Left out, the cycle stays (the documented recipe depends on it).
+    args.cycle_momentum = not (momentum_given and args.schedule == "onecycle"
+                               and args.optimizer in ("sgd", "rmsprop"))
 
 
 def new_run_folder(out: str | None, dataset: str) -> str:
@@ -126,7 +170,7 @@ def make_optimizer(name: str, params, args):
     if name == "adam":
         return optim.Adam(params, lr=args.lr, weight_decay=args.weight_decay)
     if name == "adamw":
-        return optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay or 1e-2)
+        return optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
     if name == "rmsprop":
         return optim.RMSprop(params, lr=args.lr, momentum=args.momentum,
                              weight_decay=args.weight_decay)
@@ -138,11 +182,8 @@ def make_schedule(name: str, optimizer, args, steps_per_epoch: int):
 
     total = args.epochs * steps_per_epoch
     if name == "onecycle":
-        # Momentum is cycled against the learning rate where the optimizer has one.
-        has_momentum = args.optimizer in ("adam", "adamw") or (
-            args.optimizer in ("sgd", "rmsprop") and args.momentum > 0)
         return lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=total,
-                                       cycle_momentum=has_momentum)
+                                       cycle_momentum=cycles_momentum(args))
     if name == "cosine":
         return lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
     if name == "step":
@@ -150,9 +191,24 @@ def make_schedule(name: str, optimizer, args, steps_per_epoch: int):
     return None
 
 
+def cycles_momentum(settings) -> bool:
+    """Whether onecycle cycles the momentum against the learning rate: Adam's beta1 always,
+    SGD's and RMSprop's momentum where there is one, unless the run holds it constant
+    (``cycle_momentum`` false: the user gave --momentum; runs written before that choice
+    existed lack the setting and cycled)."""
+    if not getattr(settings, "cycle_momentum", True):
+        return False
+    return settings.optimizer in ("adam", "adamw") or (
+        settings.optimizer in ("sgd", "rmsprop") and settings.momentum > 0)
+
+
 # The settings a run folder's config.json records, so that --resume can rebuild the job.
 SETTINGS = ("model", "dataset", "hidden", "activation", "optimizer", "lr", "momentum",
             "weight_decay", "schedule", "batch_size", "epochs", "seed", "samples")
+
+
+# Settings a run may leave unset (null in config.json): they keep their option's default.
+OPTIONAL_SETTINGS = ("max_chars",)
 
 
 def resumed_settings(args):
@@ -167,11 +223,13 @@ def resumed_settings(args):
     missing = [k for k in SETTINGS if k not in config]
     if missing:
         raise CommandError(f"train --resume: {args.resume}/config.json lacks {missing}")
-    return argparse.Namespace(**{**vars(args), **checked_settings(config, args.resume)}), \
-        checkpoint
+    settings = {**checked_settings(config, args.resume),
+                "cycle_momentum": recorded_cycle_momentum(config, args.resume)}
+    return argparse.Namespace(**{**vars(args), **settings}), checkpoint
 
 
-def checked_settings(config: dict, run: str, keys=SETTINGS) -> dict:
+def checked_settings(config: dict, run: str, keys=SETTINGS,
+                     prefix: str = "train --resume: ") -> dict:
     """config.json's settings ``keys`` parsed as the command line's options are, so that a
     value the command would refuse is refused here too, with the same message."""
     parser = argparse.ArgumentParser(prog="train", add_help=False, exit_on_error=False)
@@ -179,17 +237,32 @@ def checked_settings(config: dict, run: str, keys=SETTINGS) -> dict:
     argv = []
     for key in keys:
         value = config[key]
-        if value is None and parser.get_default(key) is None:
-            continue  # an optional setting left unset (e.g. max_chars)
+        if value is None and key in OPTIONAL_SETTINGS:
+            continue
         if isinstance(value, list):
             value = ",".join(map(str, value))
         argv.append(f"--{key.replace('_', '-')}={value}")  # '=': a value never reads as an option
     try:
         parsed = parser.parse_args(argv)
     except argparse.ArgumentError as e:
-        raise CommandError(f"train --resume: {run}/config.json has a bad setting: {e}") \
-            from None
+        raise CommandError(f"{prefix}{run}/config.json has a bad setting: {e}") from None
     return {key: getattr(parsed, key) for key in keys}
+
+
+def recorded_cycle_momentum(config: dict, run: str) -> bool:
+    """config.json's ``cycle_momentum``: written (false) only by runs that held a --momentum
+    constant under onecycle; absent, the momentum cycled as it always did."""
+    value = config.get("cycle_momentum", True)
+    if not isinstance(value, bool):
+        raise CommandError(f"train --resume: {run}/config.json has a bad setting: "
+                           f"cycle_momentum must be true or false, got {value!r}")
+    return value
+
+
+def momentum_record(settings) -> dict:
+    """What config.json records of a momentum held constant: nothing where it cycles, as
+    before, so that the configs of the documented recipes stay as they were."""
+    return {} if getattr(settings, "cycle_momentum", True) else {"cycle_momentum": False}
 
 
 def run(args) -> int:
@@ -202,11 +275,11 @@ def run(args) -> int:
     checkpoint = None
     if args.resume is not None:
         args, checkpoint = resumed_settings(args)
+    else:
+        fill_omitted_options(args)
     if args.model == "cnn" and args.dataset != "mnist":
         raise CommandError(f"train: --model cnn takes images (--dataset mnist), not the 2-D "
                            f"points of {args.dataset!r}")
-    if args.model == "cnn" and args.resume is None:
-        apply_cnn_recipe(args)
     gn.manual_seed(args.seed)
     try:
         x_train, y_train, x_test, y_test, info = datasets.load(
@@ -215,19 +288,17 @@ def run(args) -> int:
         reason = str(e) or "out of memory"  # (a MemoryError often has no message)
         raise CommandError(f"train: could not load dataset {args.dataset!r}: {reason}") \
             from None
-    run_dir = args.resume if checkpoint else new_run_folder(args.out, args.dataset)
     config = {"in_features": info["in_features"], "out_features": info["classes"],
-              **{k: getattr(args, k) for k in SETTINGS}}
+              **{k: getattr(args, k) for k in SETTINGS}, **momentum_record(args)}
     x_train = datasets.model_inputs(config, x_train)
     x_test = datasets.model_inputs(config, x_test)
+    # The model before the run folder: a model too large to build leaves no folder behind
+    # (a folder holding only config.json would block the same --out next time).
+    model = build_model(lambda: models.build(config), model_summary(config))
+    run_dir = args.resume if checkpoint else new_run_folder(args.out, args.dataset)
     if not checkpoint:
         write_json(os.path.join(run_dir, "config.json"), config)
 
-    try:
-        model = models.build(config)
-    except MemoryError:
-        raise CommandError(f"train: a model of {model_summary(config)} does not fit in "
-                           "memory") from None
     loss_fn = nn.CrossEntropyLoss()
     optimizer = make_optimizer(args.optimizer, model.parameters(), args)
     generator = np.random.default_rng(args.seed)
@@ -291,11 +362,15 @@ def fit_run(trainer, loader, val_data, callbacks, epochs: int, verbose: bool,
     return history, time.perf_counter() - start
 
 
-def apply_cnn_recipe(args) -> None:
-    """The CNN's documented recipe where the user left the MLP's defaults in place."""
-    for key, value in CNN_RECIPE.items():
-        if getattr(args, key) == DEFAULTS[key]:
-            setattr(args, key, value)
+def build_model(build, summary: str):
+    """``build()``, with a model too large for memory (or for NumPy's array sizes) as a
+    one-line error."""
+    try:
+        return build()
+    except MemoryError:
+        raise CommandError(f"train: a model of {summary} does not fit in memory") from None
+    except (ValueError, OverflowError) as e:  # e.g. "Maximum allowed dimension exceeded"
+        raise CommandError(f"train: a model of {summary} cannot be built: {e}") from None
 
 
 def model_summary(config: dict) -> str:
@@ -405,12 +480,9 @@ def is_charlm_run(args) -> bool:
 
 
 def charlm_new_config(args) -> dict:
-    """The config of a new charlm run from the options (recipe applied where the classifier
-    defaults were left in place); the vocabulary is added once the text is read."""
-    for key, value in CHARLM_RECIPE.items():
-        default = DEFAULTS[key] if key != "hidden" else hidden_sizes(DEFAULTS["hidden"])
-        if getattr(args, key) == default:
-            setattr(args, key, value)
+    """The config of a new charlm run from the options (the recipe where they were left
+    out); the vocabulary is added once the text is read."""
+    fill_omitted_options(args)
     if len(args.hidden) != 1:
         raise CommandError(f"train --model charlm: --hidden is the LSTM's size, one number "
                            f"(all --layers have it), got {args.hidden}")
@@ -420,6 +492,7 @@ def charlm_new_config(args) -> dict:
     config = {k: getattr(args, k) for k in CHARLM_SETTINGS if k not in ("hidden", "vocab")}
     config["hidden"] = args.hidden[0]
     config["text"] = None if args.text is None else os.path.abspath(args.text)
+    config.update(momentum_record(args))
     return config
 
 
@@ -440,6 +513,7 @@ def charlm_resumed_config(args) -> tuple[dict, str]:
         raise CommandError(f"train --resume: {args.resume}/config.json has a bad setting: "
                            f"hidden must be one LSTM size, got {config['hidden']!r}")
     checked["hidden"] = checked["hidden"][0]
+    recorded_cycle_momentum(config, args.resume)  # (checked; the config keeps it as it is)
     if not checked["val_fraction"] < 0.5:  # as a new run refuses it
         raise CommandError(f"train --resume: {args.resume}/config.json has a bad setting: "
                            f"val_fraction must be < 0.5, got {checked['val_fraction']}")
@@ -503,13 +577,16 @@ def run_charlm(args) -> int:
     train_stream = charlm.TextStream(vocab.encode(train_text), n, config["seq_len"])
     val_stream = charlm.TextStream(vocab.encode(val_text), min(n, len(val_text) // 2),
                                    config["seq_len"])
+    gn.manual_seed(config["seed"])
+    # The model before the run folder, as for the classifiers (see run).
+    model = build_model(lambda: charlm.CharLM(len(vocab), config["embedding_dim"],
+                                              config["hidden"], config["layers"]),
+                        f"Embedding({len(vocab)}, {config['embedding_dim']}) -> "
+                        f"LSTM({config['hidden']}) x {config['layers']}")
     run_dir = args.resume if checkpoint else new_run_folder(args.out, "charlm")
     if not checkpoint:
         write_json(os.path.join(run_dir, "config.json"), config, ensure_ascii=False)
 
-    gn.manual_seed(config["seed"])
-    model = charlm.CharLM(len(vocab), config["embedding_dim"], config["hidden"],
-                          config["layers"])
     settings = argparse.Namespace(**config)
     optimizer = make_optimizer(config["optimizer"], model.parameters(), settings)
     loader = DataLoader(train_stream, batch_size=1)  # chunks in order: the state carries
