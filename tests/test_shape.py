@@ -215,3 +215,21 @@ def test_reshape_refuses_negative_sizes_other_than_minus_one_like_torch():
         with pytest.raises(RuntimeError, match="invalid shape dimension"):
             torch.zeros(6).reshape(*shape)
     assert x.reshape(-1, 3).shape == (2, 3)
+
+
+def test_flatten_of_a_0d_tensor_checks_its_dims_like_torch():
+    # a 0-d input returned (1,) before its dims were looked at, so nn.Flatten()'s
+    # start_dim=1 passed; torch counts a scalar as 1-d here: dims -1 and 0 only
+    import torch
+
+    scalar, t_scalar = gn.tensor(2.0), torch.tensor(2.0)
+    for dims in ((), (0,), (0, -1), (-1, 0), (0, 0)):
+        out = F.flatten(scalar, *dims)
+        assert out.shape == tuple(torch.flatten(t_scalar, *dims).shape) == (1,)
+        assert scalar.flatten(*dims).tolist() == [2.0]
+    for dims, arg in (((1,), "start_dim"), ((0, 1), "end_dim"), ((-2,), "start_dim")):
+        with pytest.raises(IndexError, match=r"expected to be in range of \[-1, 0\]"):
+            torch.flatten(t_scalar, *dims)
+        with pytest.raises(IndexError, match=rf"flatten: argument '{arg}' is {dims[-1]}, out "
+                                             r"of range .* \(expected -1 to 0\)"):
+            F.flatten(scalar, *dims)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from glassnet import backend
+
 
 def call_as_layer(fn, name: str, layer: str, *args):
     """Run ``fn(*args)``, whose errors start "<name>: "; re-raise a ValueError or TypeError
@@ -15,3 +17,10 @@ def call_as_layer(fn, name: str, layer: str, *args):
         if message.startswith(prefix):
             raise type(err)(layer + ": " + message[len(prefix):]) from None
         raise
+
+
+def check_device(layer: str, device) -> None:
+    """PyTorch's ``device=`` keyword of layer constructors: None or the CPU ("cpu", "cpu:0",
+    or anything whose str() is one, such as torch.device("cpu")). Any other device is a
+    ValueError saying that glassnet runs on the CPU only."""
+    backend.to_dtype_and_device(layer, device=device)

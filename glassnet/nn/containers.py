@@ -3,16 +3,39 @@ their children's ``state_dict`` keys are ``0.weight``, ``layers.1.bias``, ``head
 
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 
 from glassnet.nn.module import Module, _indent, _layout
 
 
+def _as_int(op: str, idx) -> int:
+    """``idx`` as an int. Anything that is not one (or does not stand for one, as NumPy ints
+    do) is a TypeError, as PyTorch's operator.index makes it: s["0"] is not the child named
+    "0", and s[1.0] is not s[1]."""
+    try:
+        return operator.index(idx)
+    except TypeError:
+        raise TypeError(f"{op}: index must be an int, got {type(idx).__name__} "
+                        f"{idx!r}") from None
+
+
 def _index(op: str, idx: int, length: int) -> int:
+    """``idx`` as a position in ``range(length)``; IndexError when out of range."""
+    idx = _as_int(op, idx)
     if not -length <= idx < length:
         raise IndexError(f"{op}: index {idx} is out of range for {length} modules")
     return idx % length
+
+
+def _iterable(op: str, values, what: str = "an iterable of Modules"):
+    """``values`` itself, or a TypeError naming ``op`` (not Python's "'int' object is not
+    iterable")."""
+    if not isinstance(values, Iterable):
+        raise TypeError(f"{op} should be called with {what}, but got "
+                        f"{type(values).__name__} {values!r}")
+    return values
 
 
 class Sequential(Module):
@@ -40,8 +63,8 @@ class Sequential(Module):
         return input
 
     def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return Sequential(OrderedDict(list(self._modules.items())[idx]))
+        if isinstance(idx, slice):  # the same class, as PyTorch (a subclass stays one)
+            return self.__class__(OrderedDict(list(self._modules.items())[idx]))
         return list(self._modules.values())[_index("Sequential", idx, len(self))]
 
     def __len__(self) -> int:
@@ -62,23 +85,24 @@ class Sequential(Module):
         return self
 
     def extend(self, modules: Iterable[Module]) -> Sequential:
-        for module in modules:
+        for module in _iterable("Sequential.extend", modules):
             self.append(module)
         return self
 
     def __iadd__(self, other: Sequential) -> Sequential:
+        _check_sequential("+=", other)
         return self.extend(other)
 
     def __add__(self, other: Sequential) -> Sequential:
         """A new Sequential of this one's modules, then ``other``'s, numbered "0", "1", ...
         (the modules are shared, not copied, as in PyTorch)."""
-        if not isinstance(other, Sequential):
-            raise TypeError(f"Sequential + {type(other).__name__}: add another Sequential")
+        _check_sequential("+", other)
         return Sequential(*self, *other)
 
     def insert(self, index: int, module: Module) -> Sequential:
         """Insert before ``index``, which must be in [-len, len] (IndexError otherwise, as in
         PyTorch; a ModuleList clamps like a Python list)."""
+        index = _as_int("Sequential.insert", index)
         if not -len(self) <= index <= len(self):
             raise IndexError(f"Sequential.insert: index {index} is out of range for "
                              f"{len(self)} modules")
@@ -89,6 +113,13 @@ class Sequential(Module):
         module = self[idx]
         del self[idx]
         return module
+
+
+def _check_sequential(op: str, other) -> None:
+    # PyTorch's rule and error type: a list is not added, even though it could be extended
+    if not isinstance(other, Sequential):
+        raise ValueError(f"Sequential {op}: add operator supports only objects of Sequential "
+                         f"class, but {type(other)} is given.")
 
 
 def _renumber(container: Module, modules: list) -> None:
@@ -111,7 +142,7 @@ def _insert(container: Module, op: str, index: int, module: Module) -> None:
     if not isinstance(module, Module):
         raise TypeError(f"{op}.insert: expected a Module, got {type(module).__name__}")
     modules = list(container._modules.values())
-    modules.insert(index, module)
+    modules.insert(_as_int(f"{op}.insert", index), module)
     _renumber(container, modules)
 
 
@@ -120,13 +151,13 @@ class ModuleList(Module):
 
     def __init__(self, modules: Iterable[Module] | None = None):
         super().__init__()
-        for module in modules or ():
-            self.append(module)
+        if modules is not None:
+            self.extend(modules)
 
     def __getitem__(self, idx):
         items = list(self._modules.values())
-        if isinstance(idx, slice):
-            return ModuleList(items[idx])
+        if isinstance(idx, slice):  # the same class, as PyTorch (a subclass stays one)
+            return self.__class__(items[idx])
         return items[_index("ModuleList", idx, len(items))]
 
     def __setitem__(self, idx: int, module: Module) -> None:
@@ -144,7 +175,7 @@ class ModuleList(Module):
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
-        for module in modules:
+        for module in _iterable("ModuleList.extend", modules):
             self.append(module)
         return self
 
@@ -152,7 +183,7 @@ class ModuleList(Module):
         return self.extend(modules)
 
     def __add__(self, other: Iterable[Module]) -> ModuleList:
-        return ModuleList([*self, *other])
+        return ModuleList([*self, *_iterable("ModuleList.__add__", other)])
 
     def __delitem__(self, idx) -> None:
         _delete(self, "ModuleList", idx)
@@ -216,8 +247,14 @@ class ModuleDict(Module):
         return self._modules.items()
 
     def update(self, modules) -> None:
-        items = modules.items() if hasattr(modules, "items") else modules
-        for key, module in items:
+        """Add (or replace) modules from a mapping or from (key, module) pairs. Pairs of the
+        wrong length are refused, with PyTorch's messages, before any module is added."""
+        if hasattr(modules, "items"):
+            pairs = list(modules.items())
+        else:
+            _iterable("ModuleDict.update", modules, "an iterable of key/value pairs")
+            pairs = [_pair(i, item) for i, item in enumerate(modules)]
+        for key, module in pairs:
             self.add_module(key, module)
 
     def pop(self, key: str) -> Module:
@@ -227,3 +264,14 @@ class ModuleDict(Module):
 
     def clear(self) -> None:
         self._modules.clear()
+
+
+def _pair(i: int, item) -> tuple:
+    if not isinstance(item, Iterable):
+        raise TypeError(f"ModuleDict update sequence element #{i} should be Iterable; is "
+                        f"{type(item).__name__}")
+    item = tuple(item)
+    if len(item) != 2:
+        raise ValueError(f"ModuleDict update sequence element #{i} has length {len(item)}; "
+                         "2 is required")
+    return item

@@ -11,7 +11,7 @@ import numpy as np
 from glassnet import backend
 from glassnet import functional as F
 from glassnet.nn import init
-from glassnet.nn._layer_errors import call_as_layer
+from glassnet.nn._layer_errors import call_as_layer, check_device
 from glassnet.nn.module import Module
 from glassnet.nn.parameter import Parameter
 from glassnet.ops.conv import _tuple, check_conv, conv_padding
@@ -27,9 +27,10 @@ class _ConvNd(Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1,
                  padding=0, dilation=1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", dtype=None):
+                 padding_mode: str = "zeros", device=None, dtype=None):
         super().__init__()
         name, nd = type(self).__name__, self.nd
+        check_device(name, device)
         for arg, value in (("in_channels", in_channels), ("out_channels", out_channels),
                            ("groups", groups)):
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:

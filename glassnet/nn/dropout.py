@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 from glassnet import functional as F
 from glassnet.nn.module import Module
 from glassnet.tensor import Tensor
@@ -19,8 +21,12 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: probability p must be between 0 and 1, got {p}")
+        if not isinstance(p, numbers.Real):  # (a str or None would fail the comparison)
+            raise TypeError(f"Dropout: dropout probability p must be a number between 0 and "
+                            f"1, got {type(p).__name__} {p!r}")
+        if not 0.0 <= p <= 1.0:  # (NaN too)
+            raise ValueError(f"Dropout: dropout probability has to be between 0 and 1, but "
+                             f"got {p}")
         self.p = p
         self.inplace = inplace
 

@@ -10,6 +10,7 @@ import numpy as np
 from glassnet import backend
 from glassnet import functional as F
 from glassnet.nn import init
+from glassnet.nn._layer_errors import check_device
 from glassnet.nn.module import Module
 from glassnet.nn.parameter import Parameter
 from glassnet.tensor import Tensor
@@ -32,6 +33,8 @@ class Linear(Module):
         in_features: size of each input sample.
         out_features: size of each output sample (the number of neurons).
         bias: whether to learn the additive bias b.
+        device: None or "cpu" (PyTorch's keyword; glassnet runs on the CPU only).
+        dtype: the parameters' dtype (default: glassnet's default dtype).
 
     Shape: input (*, in_features), output (*, out_features).
     Parameters: ``weight`` (out_features, in_features), ``bias`` (out_features,), PyTorch's
@@ -39,8 +42,10 @@ class Linear(Module):
     (kaiming_uniform_ with a = sqrt(5) for the weight).
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None,
+                 dtype=None):
         super().__init__()
+        check_device("Linear", device)
         for name, value in (("in_features", in_features), ("out_features", out_features)):
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
                 raise ValueError(f"Linear: {name} must be a non-negative int, got {value!r}")

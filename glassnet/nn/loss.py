@@ -3,6 +3,8 @@ formula and its gradient are written out."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from glassnet import functional as F
 from glassnet.nn.module import Module
 from glassnet.ops._util import check_reduction
@@ -10,19 +12,26 @@ from glassnet.tensor import Tensor
 
 
 class _Loss(Module):
+    """Stores ``reduction``. No extra_repr: PyTorch prints every loss as ``MSELoss()``,
+    whatever its options, and glassnet prints what PyTorch prints."""
+
     def __init__(self, reduction: str = "mean"):
         super().__init__()
         check_reduction(type(self).__name__, reduction)
         self.reduction = reduction
-
-    def extra_repr(self) -> str:
-        return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""
 
     def _register_weight(self, name: str, value) -> None:
         """A class or element weight as a buffer, as PyTorch registers it: it moves with
         ``to(dtype)`` and is in ``state_dict`` (under e.g. ``criterion.weight``) when given."""
         self.register_buffer(name, value if value is None or isinstance(value, Tensor)
                              else Tensor(value))
+
+
+def _check_ignore_index(layer: str, ignore_index) -> None:
+    # PyTorch refuses a non-int only at the first forward; here the layer refuses it when built
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+        raise TypeError(f"{layer}: ignore_index must be an int (a class index), got "
+                        f"{type(ignore_index).__name__} {ignore_index!r}")
 
 
 class MSELoss(_Loss):
@@ -94,6 +103,7 @@ class CrossEntropyLoss(_Loss):
     def __init__(self, weight: Tensor | None = None, ignore_index: int = -100,
                  reduction: str = "mean", label_smoothing: float = 0.0):
         super().__init__(reduction)
+        _check_ignore_index("CrossEntropyLoss", ignore_index)
         self._register_weight("weight", weight)
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
@@ -110,6 +120,7 @@ class NLLLoss(_Loss):
     def __init__(self, weight: Tensor | None = None, ignore_index: int = -100,
                  reduction: str = "mean"):
         super().__init__(reduction)
+        _check_ignore_index("NLLLoss", ignore_index)
         self._register_weight("weight", weight)
         self.ignore_index = ignore_index
 
@@ -136,8 +147,13 @@ class MultiMarginLoss(_Loss):
     def __init__(self, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
                  reduction: str = "mean"):
         super().__init__(reduction)
+        if p not in (1, 2):  # (PyTorch's test: 1.0 and True pass, as there)
+            raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 supported, got {p!r}")
         self.p, self.margin = p, margin
         self._register_weight("weight", weight)
+        if self.weight is not None and self.weight.ndim != 1:
+            raise ValueError("MultiMarginLoss: expected weight to be None or 1D tensor, got "
+                             f"{self.weight.ndim}D instead (shape {self.weight.shape})")
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.multi_margin_loss(input, target, p=self.p, margin=self.margin,

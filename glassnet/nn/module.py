@@ -35,46 +35,55 @@ class Module:
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value) -> None:
-        if "_parameters" not in self.__dict__:
-            raise AttributeError(
-                f"cannot assign '{name}' before Module.__init__() is called; call "
-                "super().__init__() first in your module's __init__"
-            )
-        params, buffers, modules = self._parameters, self._buffers, self._modules
+        """Register Parameters and Modules by assignment, as PyTorch does, checking in its
+        order: parameters, then child modules, then buffers. (A name holding a Parameter
+        takes only a Parameter or None, so a Module assigned over a weight is refused rather
+        than silently dropping it.) Plain attributes may be set before ``__init__``."""
+        params = self.__dict__.get("_parameters")
         if isinstance(value, Parameter):
-            buffers.pop(name, None)
-            modules.pop(name, None)
-            self.__dict__.pop(name, None)
-            self._forget_non_persistent(name)
-            params[name] = value
-        elif isinstance(value, Module):
-            params.pop(name, None)
-            buffers.pop(name, None)
-            self.__dict__.pop(name, None)
-            self._forget_non_persistent(name)
-            modules[name] = value
-        elif name in params:
+            self._require_init("parameters", params)
+            self._remove_name(name, "_buffers", "_modules")
+            self.register_parameter(name, value)
+        elif params is not None and name in params:
             if value is not None:
-                raise TypeError(
-                    f"cannot assign {type(value).__name__} as parameter '{name}' "
-                    "(glassnet.nn.Parameter or None expected)")
+                raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
+                                "(glassnet.nn.Parameter or None expected)")
             params[name] = None
-        elif name in modules:
+        elif isinstance(value, Module):
+            self._require_init("module", params)
+            self._remove_name(name, "_parameters", "_buffers")
+            self._modules[name] = value
+        elif params is not None and name in self._modules:
             if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} as child module "
-                                f"'{name}' (Module or None expected)")
-            modules[name] = None
-        elif name in buffers:
+                raise TypeError(f"cannot assign '{_typename(value)}' as child module "
+                                f"'{name}' (glassnet.nn.Module or None expected)")
+            self._modules[name] = None
+        elif params is not None and name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign {type(value).__name__} as buffer '{name}' "
-                                "(Tensor or None expected)")
-            buffers[name] = value
+                raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
+                                "(glassnet.Tensor or None expected)")
+            self._buffers[name] = value
         else:
             object.__setattr__(self, name, value)
 
+    def _require_init(self, kind: str, table) -> None:
+        """The registries exist only after Module.__init__ (PyTorch's messages)."""
+        if table is None:
+            raise AttributeError(f"{type(self).__name__}: cannot assign {kind} before "
+                                 "Module.__init__() call (call super().__init__() first)")
+
+    def _remove_name(self, name: str, *tables: str) -> None:
+        """Forget ``name`` as a plain attribute and in ``tables``, before it is registered
+        as something else (one name, one meaning)."""
+        self.__dict__.pop(name, None)
+        for table in tables:
+            self.__dict__[table].pop(name, None)
+        self._forget_non_persistent(name)
+
     def __getattr__(self, name: str):
         # Only called when normal lookup fails: look in the registries. (Every forward reads
-        # its weights here: one dict lookup per table, no loop.)
+        # its weights here: one dict lookup per table, no loop.) Before Module.__init__ the
+        # registries are missing from __dict__ and this raises AttributeError, never recurses.
         d = self.__dict__
         if "_parameters" in d:
             if name in d["_parameters"]:
@@ -86,7 +95,8 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
-        for table in (self._parameters, self._buffers, self._modules):
+        for table_name in ("_parameters", "_buffers", "_modules"):
+            table = self.__dict__.get(table_name, {})
             if name in table:
                 del table[name]
                 self._forget_non_persistent(name)
@@ -96,44 +106,78 @@ class Module:
     def _forget_non_persistent(self, name: str) -> None:
         self.__dict__.get("_non_persistent", set()).discard(name)
 
-    def _check_new_name(self, op: str, kind: str, name, table: dict) -> None:
-        """PyTorch's rules for a registered name: a non-empty str without '.', not already
-        another attribute (a parameter named like a buffer would make state_dict save one
-        and the module use the other)."""
+    def _check_new_name(self, op: str, kind: str, name, table_name: str) -> dict:
+        """PyTorch's rules for a registered name: only after Module.__init__, a non-empty str
+        without '.', not already another attribute (a parameter named like a buffer would
+        make state_dict save one and the module use the other). Returns the table."""
+        table = self.__dict__.get(table_name)
+        self._require_init(kind, table)
         if not isinstance(name, str):
             raise TypeError(f"{op}: {kind} name must be a str, got {type(name).__name__}")
         if not name or "." in name:
             raise KeyError(f"{op}: {kind} name can't be empty or contain '.', got {name!r}")
         if name not in table and hasattr(self, name):
             raise KeyError(f"{op}: attribute '{name}' already exists")
+        return table
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
-        self._check_new_name("register_parameter", "parameter", name, self._parameters)
+        params = self._check_new_name("register_parameter", "parameter", name, "_parameters")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: '{name}' must be a Parameter or None, got "
                             f"{type(param).__name__}")
-        self._parameters[name] = param
+        params[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """State saved in ``state_dict`` (unless ``persistent=False``) but not trained (e.g.
         running statistics)."""
-        self._check_new_name("register_buffer", "buffer", name, self._buffers)
+        buffers = self._check_new_name("register_buffer", "buffer", name, "_buffers")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: '{name}' must be a Tensor or None, got "
                             f"{type(tensor).__name__}")
-        self._buffers[name] = tensor
+        buffers[name] = tensor
         if persistent:
             self._forget_non_persistent(name)
         else:
             self.__dict__.setdefault("_non_persistent", set()).add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
-        self._check_new_name("add_module", "module", name, self._modules)
+        modules = self._check_new_name("add_module", "module", name, "_modules")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: '{name}' must be a Module, got {type(module).__name__}")
-        self._modules[name] = module
+        modules[name] = module
 
     register_module = add_module
+
+    def get_submodule(self, target: str) -> Module:
+        """The module at the dotted path ``target`` ("encoder.0"; "" is this module), found
+        as PyTorch finds it; AttributeError names the part that is missing or not a Module."""
+        _check_target("get_submodule", target)
+        return self._walk(f"get_submodule({target!r})", target)
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at the dotted path ``target`` ("encoder.0.weight")."""
+        _check_target("get_parameter", target)
+        where = f"get_parameter({target!r})"
+        module_path, _, name = target.rpartition(".")
+        module = self._walk(where, module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{where}: {type(module).__name__} has no attribute `{name}`")
+        param = getattr(module, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError(f"{where}: `{name}` is not an nn.Parameter")
+        return param
+
+    def _walk(self, where: str, path: str) -> Module:
+        """Follow the dotted ``path`` down from this module; errors start with ``where``."""
+        module = self
+        for item in path.split(".") if path else ():
+            if not hasattr(module, item):
+                raise AttributeError(f"{where}: {type(module).__name__} has no attribute "
+                                     f"`{item}`")
+            module = getattr(module, item)
+            if not isinstance(module, Module):
+                raise AttributeError(f"{where}: `{item}` is not an nn.Module")
+        return module
 
     # ------------------------------------------------------------------ calling
     def forward(self, *args, **kwargs):
@@ -349,6 +393,20 @@ class Module:
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._modules)
                       | set(self._buffers))
+
+
+def _typename(value) -> str:
+    """A value's type as ``torch.typename`` writes it: 'int', 'glassnet.nn.linear.Linear'."""
+    cls = type(value)
+    if cls.__module__ in (None, "builtins"):
+        return cls.__qualname__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _check_target(op: str, target) -> None:
+    if not isinstance(target, str):
+        raise TypeError(f"{op}: target must be a dotted str such as 'encoder.0', got "
+                        f"{type(target).__name__} {target!r}")
 
 
 def _indent(text: str) -> str:

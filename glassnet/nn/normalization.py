@@ -15,7 +15,7 @@ import numpy as np
 from glassnet import backend
 from glassnet import functional as F
 from glassnet.autograd.grad_mode import no_grad
-from glassnet.nn._layer_errors import call_as_layer
+from glassnet.nn._layer_errors import call_as_layer, check_device
 from glassnet.nn.module import Module
 from glassnet.nn.parameter import Parameter
 from glassnet.tensor import Tensor
@@ -29,10 +29,11 @@ class _BatchNorm(Module):
     _optional_state = ("num_batches_tracked",)  # a checkpoint without it loads (PyTorch's rule)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, dtype=None, *,
-                 bias: bool = True):
+                 affine: bool = True, track_running_stats: bool = True, device=None, dtype=None,
+                 *, bias: bool = True):
         super().__init__()
         name = type(self).__name__
+        check_device(name, device)
         if isinstance(num_features, bool) or not isinstance(num_features, numbers.Integral) \
                 or num_features < 1:
             raise ValueError(f"{name}: num_features must be a positive int, got "

@@ -20,6 +20,7 @@ import numpy as np
 from glassnet import backend
 from glassnet import functional as F
 from glassnet.nn import init
+from glassnet.nn._layer_errors import check_device
 from glassnet.nn.module import Module
 from glassnet.nn.parameter import Parameter
 from glassnet.ops import rnn as ops
@@ -60,9 +61,10 @@ class RNNBase(Module):
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, dtype=None):
+                 bidirectional: bool = False, device=None, dtype=None):
         super().__init__()
         name = {"RNN_TANH": "RNN", "RNN_RELU": "RNN"}.get(mode, mode)
+        check_device(name, device)
         if mode not in _GATES:
             raise ValueError(f"RNNBase: unknown mode {mode!r} (expected one of {list(_GATES)})")
         _check_size(name, "input_size", input_size, 0)
@@ -243,13 +245,14 @@ class RNN(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
-                 dropout: float = 0.0, bidirectional: bool = False, dtype=None):
+                 dropout: float = 0.0, bidirectional: bool = False, device=None,
+                 dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r} (expected 'tanh' "
                              "or 'relu')")
         mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
         super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, dtype)
+                         dropout, bidirectional, device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
 
 
@@ -268,9 +271,9 @@ class LSTM(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, dtype=None):
+                 bidirectional: bool = False, device=None, dtype=None):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, dtype)
+                         dropout, bidirectional, device=device, dtype=dtype)
 
 
 class GRU(RNNBase):
@@ -286,9 +289,9 @@ class GRU(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, dtype=None):
+                 bidirectional: bool = False, device=None, dtype=None):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, dtype)
+                         dropout, bidirectional, device=device, dtype=dtype)
 
 
 # --------------------------------------------------------------------- cells
@@ -296,8 +299,10 @@ class RNNCellBase(Module):
     """One step of a recurrence; parameters ``weight_ih`` (G*H, in), ``weight_hh`` (G*H, H),
     ``bias_ih``, ``bias_hh`` (G*H,), all U(-1/sqrt(H), 1/sqrt(H)) as PyTorch."""
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool, gates: int, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, gates: int, device=None,
+                 dtype=None):
         super().__init__()
+        check_device(self._name, device)
         _check_size(self._name, "input_size", input_size, 0)
         _check_size(self._name, "hidden_size", hidden_size)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
@@ -367,11 +372,11 @@ class RNNCell(RNNCellBase):
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 nonlinearity: str = "tanh", dtype=None):
+                 nonlinearity: str = "tanh", device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r} (expected "
                              "'tanh' or 'relu')")
-        super().__init__(input_size, hidden_size, bias, 1, dtype)
+        super().__init__(input_size, hidden_size, bias, 1, device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None) -> Tensor:
@@ -388,8 +393,9 @@ class LSTMCell(RNNCellBase):
     if None); returns (h', c') like h.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype=None):
-        super().__init__(input_size, hidden_size, bias, 4, dtype)
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None):
+        super().__init__(input_size, hidden_size, bias, 4, device=device, dtype=dtype)
 
     def forward(self, input, hx=None) -> tuple[Tensor, Tensor]:
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
@@ -413,8 +419,9 @@ class GRUCell(RNNCellBase):
     output like hx.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype=None):
-        super().__init__(input_size, hidden_size, bias, 3, dtype)
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None):
+        super().__init__(input_size, hidden_size, bias, 3, device=device, dtype=dtype)
 
     def forward(self, input, hx=None) -> Tensor:
         x, (h,), unbatched = self._prepare(input, [("hx", hx)])

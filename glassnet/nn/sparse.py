@@ -10,6 +10,7 @@ from glassnet import backend
 from glassnet import functional as F
 from glassnet.autograd.grad_mode import no_grad
 from glassnet.nn import init
+from glassnet.nn._layer_errors import check_device
 from glassnet.nn.module import Module
 from glassnet.nn.parameter import Parameter
 from glassnet.tensor import Tensor
@@ -29,6 +30,7 @@ class Embedding(Module):
         scale_grad_by_freq: divide each row's gradient by how often its id occurs in the
             batch.
         sparse: not supported (the gradient of weight is dense).
+        device: None or "cpu" (PyTorch's keyword; glassnet runs on the CPU only).
 
     Shape: input (*) integer ids, output (*, embedding_dim).
     Parameters: ``weight`` (num_embeddings, embedding_dim), initialised N(0, 1) as in
@@ -38,8 +40,9 @@ class Embedding(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
                  max_norm: float | None = None, norm_type: float = 2.0,
                  scale_grad_by_freq: bool = False, sparse: bool = False, _weight=None,
-                 _freeze: bool = False, dtype=None):
+                 _freeze: bool = False, device=None, dtype=None):
         super().__init__()
+        check_device("Embedding", device)
         for name, value in (("num_embeddings", num_embeddings),
                             ("embedding_dim", embedding_dim)):
             if (isinstance(value, bool) or not isinstance(value, numbers.Integral)

@@ -453,13 +453,16 @@ def reshape_as(input: Tensor, other: Tensor) -> Tensor:
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    """Merge dimensions start_dim..end_dim (inclusive) into one; a 0-d input gives (1,)."""
+    """Merge dimensions start_dim..end_dim (inclusive) into one; a 0-d input gives (1,).
+
+    The dims are checked first, also for a 0-d input (which counts as 1-d there, as in
+    PyTorch): nn.Flatten()'s start_dim=1 is out of range for a scalar, not a no-op."""
     x = as_tensor(input, "flatten")
     shape = x.shape
-    if not shape:
-        return Reshape.apply(x, shape=(1,), op="flatten")
     start = normalize_dim("flatten", start_dim, len(shape), "start_dim")
     end = normalize_dim("flatten", end_dim, len(shape), "end_dim")
+    if not shape:
+        return Reshape.apply(x, shape=(1,), op="flatten")
     if start > end:
         raise ValueError(f"flatten: start_dim ({start_dim}) cannot come after end_dim "
                          f"({end_dim}) for input shape {shape}")
