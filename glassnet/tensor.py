@@ -606,8 +606,15 @@ def _compare(op: str, ufunc, a: Tensor, b, method: bool = False) -> Tensor:
             raise TypeError(f"{op}: argument 'other' must be a Tensor or a number, got "
                             f"{type(b).__name__}")
         return NotImplemented
-    b = b.data if isinstance(b, Tensor) else b
-    return Tensor._make(broadcasting(op, ufunc, a.data, b), False, None)
+    b_data = b.data if isinstance(b, Tensor) else b
+    if a.data.dtype.kind == "f" or np.asarray(b_data).dtype.kind == "f":
+        # compare in the dtype PyTorch would compute in: float32 [..] == float64 0-d (or a
+        # NumPy float64 scalar) compares in float32, int [..] == 2.0**24 in the default float
+        x, y = binary_operands(op, a, b if isinstance(b, Tensor) else b_data)
+        a_data, b_data = (v.data if isinstance(v, Tensor) else v for v in (x, y))
+    else:  # integers and bools: NumPy's exact comparison (uint8 [..] < 300 is True)
+        a_data = a.data
+    return Tensor._make(broadcasting(op, ufunc, a_data, b_data), False, None)
 
 
 # ``requires_grad``: read for every input of every op, so its getter reads the slot in C
@@ -640,7 +647,7 @@ def _add_methods() -> None:
 from glassnet import functional as F  # noqa: E402  (ops import Tensor from this module)
 from glassnet.autograd import engine  # noqa: E402
 from glassnet.ops import shape as shape_ops  # noqa: E402
-from glassnet.ops._util import broadcasting  # noqa: E402
+from glassnet.ops._util import binary_operands, broadcasting  # noqa: E402
 
 _OPERANDS = (Tensor, np.ndarray, numbers.Number, np.generic)  # what comparisons take
 

@@ -158,3 +158,16 @@ def test_clamp_with_tensor_bounds_promotes_like_torch(x, lo, hi):
     theirs = torch.clamp(torch.tensor(x), wrap(lo, torch), wrap(hi, torch))
     assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
     np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.tensor([True, False]).clamp(min=2),  # bool with an int bound: int64
+    lambda m: m.tensor([1, 3]).clamp(min=np.float32(1.5)),  # a NumPy float bound: float
+    lambda m: m.tensor([1, 3]).clamp(max=np.int64(2)),
+], ids=["bool-int", "int-npfloat", "int-npint"])
+def test_clamp_promotes_bool_inputs_and_numpy_bounds_as_torch_does(make):
+    # Before: [True, False].clamp(min=2) stayed bool ([True, True]) and an np.float32 bound
+    # was cut to an int.
+    ours, theirs = make(gn), make(torch)
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_array_equal(ours.data, theirs.numpy())

@@ -307,3 +307,23 @@ def test_empty_reductions_without_identity_are_errors(name):
         assert out.values.shape == (0,) and out.indices.shape == (0,)
     else:
         assert out.shape == (0,)
+
+
+@pytest.mark.parametrize("op", ["var", "std"])
+@pytest.mark.parametrize("correction, dim", [(2, None), (4, None), (3, 0), (2, 0), (1, None),
+                                             (0, 0)], ids=str)
+def test_var_and_std_gradients_past_the_degrees_of_freedom_follow_torch(op, correction, dim):
+    # Before: correction >= N gave -inf where torch has inf (every dim) or a finite
+    # negative slope 2 / (N - correction) (a given dim).
+    x = np.array([1.0, 2.0, 2.0])[:2]
+    ours, theirs = gn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch warns that dof <= 0
+        out = getattr(ours, op)(correction=correction) if dim is None \
+            else getattr(ours, op)(dim, correction=correction)
+        t_out = getattr(theirs, op)(correction=correction) if dim is None \
+            else getattr(theirs, op)(dim, correction=correction)
+    np.testing.assert_array_equal(out.data, t_out.detach().numpy())
+    out.sum().backward()
+    t_out.sum().backward()
+    np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())

@@ -330,3 +330,64 @@ def test_an_in_place_op_through_a_view_of_a_leaf_that_requires_grad_is_refused_l
         with pytest.raises(RuntimeError, match="view of a leaf"):
             u[1:] += 1.0
         assert u.tolist() == [1.0, 2.0, 3.0]
+
+
+# Integers mixed with array indices: PyTorch selects with the integers first; NumPy counts
+# them as advanced indices and, when a slice separates them from the arrays, moves the
+# arrays' dimensions to the front (x[0, :, [0, 1]] was (2, 3) with its values transposed).
+MIXED = [
+    (0, slice(None), [0, 1]),
+    (slice(None), 0, slice(None), [0, 1]),
+    (1, [0, 2], slice(None)),
+    (Ellipsis, 0, [0, 3]),
+    (0, None, slice(None), [1, 1, 2]),
+    (-1, slice(None), [2, 0], 3),
+    (1, slice(None), np.array([True, False, True, True])),  # a bool mask
+]
+
+
+@pytest.mark.parametrize("index", MIXED, ids=str)
+def test_integers_mixed_with_array_indices_read_as_in_torch(index):
+    x = np.arange(2 * 3 * 4 * 5, dtype=np.float64).reshape(2, 3, 4, 5)
+    if isinstance(index[-1], np.ndarray) and index[-1].dtype == bool:
+        x = x[:, :, :, 0]  # (2, 3, 4): the mask covers the last dimension
+    ours, theirs = gn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    t_index = tuple(torch.tensor(i) if isinstance(i, np.ndarray) else i for i in index)
+    out, t_out = ours[index], theirs[t_index]
+    assert out.shape == tuple(t_out.shape)
+    np.testing.assert_array_equal(out.data, t_out.detach().numpy())
+    weights = np.random.default_rng(0).standard_normal(out.shape)
+    (out * gn.tensor(weights)).sum().backward()
+    (t_out * torch.tensor(weights)).sum().backward()
+    np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+
+
+@pytest.mark.parametrize("index", MIXED[:4], ids=str)
+def test_integers_mixed_with_array_indices_write_as_in_torch(index):
+    x = np.zeros((2, 3, 4, 5))
+    ours, theirs = gn.tensor(x.copy()), torch.tensor(x.copy())
+    shape = tuple(theirs[index].shape)
+    value = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+    ours[index] = gn.tensor(value)
+    theirs[index] = torch.tensor(value)
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    base = gn.tensor(x.copy(), requires_grad=True)
+    v = gn.tensor(value, requires_grad=True)
+    t_base = torch.tensor(x.copy(), requires_grad=True)
+    t_v = torch.tensor(value, requires_grad=True)
+    out, t_out = F.index_put(base * 1.0, index, v), (t_base * 1.0).clone()
+    t_out[index] = t_v
+    np.testing.assert_array_equal(out.data, t_out.detach().numpy())
+    g = np.random.default_rng(1).standard_normal(x.shape)
+    out.backward(gn.tensor(g))
+    t_out.backward(torch.tensor(g))
+    np.testing.assert_array_equal(base.grad.data, t_base.grad.numpy())
+    np.testing.assert_array_equal(v.grad.data, t_v.grad.numpy())
+
+
+def test_a_0d_integer_tensor_index_reads_as_an_int_as_in_torch():
+    x = np.arange(24.0).reshape(2, 3, 4)
+    out = gn.tensor(x)[gn.tensor(1), :, [0, 3]]
+    expected = torch.tensor(x)[torch.tensor(1), :, [0, 3]]
+    assert out.shape == tuple(expected.shape) == (3, 2)
+    np.testing.assert_array_equal(out.data, expected.numpy())

@@ -324,3 +324,17 @@ def test_assigning_requires_grad_checks_like_requires_grad_():
     with pytest.raises(RuntimeError, match="only change requires_grad of leaf tensors"):
         y.requires_grad = False
     assert y.requires_grad
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.tensor([0.1]) == m.tensor(np.float64(0.1)),  # 0-d float64 does not promote
+    lambda m: m.tensor([0.1]) == np.float64(0.1),
+    lambda m: m.tensor([2**24 + 1]) == float(2**24),  # int with a float: default float32
+    lambda m: m.tensor([0.1]) < m.tensor(np.array([0.1])),  # 1-D float64 does promote
+    lambda m: m.tensor([1.5, 2.5]).ge(np.float64(2.5)),
+], ids=["0d-f64", "np-f64", "int-float", "1d-f64", "ge"])
+def test_comparisons_promote_as_torch_does(make):
+    # Before: comparisons ran NumPy's ufunc on the raw arrays, in float64.
+    ours, theirs = make(gn), make(torch)
+    assert ours.dtype == np.bool_
+    np.testing.assert_array_equal(ours.data, theirs.numpy())

@@ -522,8 +522,12 @@ def clamp(input, min=None, max=None) -> Tensor:  # noqa: A002 (PyTorch's names)
             target = np.result_type(*(v.data if isinstance(v, Tensor) else v for v in (a, b)))
             if target != x.data.dtype:
                 x = cast(x, target)  # (the bounds are cast to x's dtype in forward)
-    if x.data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
+    if x.data.dtype.kind != "f" and any(isinstance(v, (float, np.floating)) for v in (min, max)):
         x = float_input("clamp", x)
+    elif x.data.dtype.kind == "b" and any(
+            isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+            for v in (min, max)):
+        x = cast(x, np.int64)  # a bool clamped by an int is an int64 clamp, as in PyTorch
     return Clamp.apply(x, min, max)
 
 

@@ -176,9 +176,7 @@ class Var(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        scale = 2.0 / ctx.dof if ctx.dof else np.inf  # correction >= N: inf/nan as PyTorch
-        with np.errstate(invalid="ignore"):
-            return (_expand(grad, ctx) * scale) * ctx.diff
+        return _var_backward(ctx, _expand(grad, ctx))
 
 
 class Std(Function):
@@ -199,20 +197,35 @@ class Std(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        # PyTorch's order: d std = d var / (2 std), 0 where std is 0, then var's backward
         std = ctx.std
         with np.errstate(invalid="ignore", divide="ignore"):
-            scaled = grad.reshape(std.shape) / (std * ctx.dof)
-        scaled = np.where(std == 0, 0.0, scaled).astype(grad.dtype, copy=False)
-        return scaled * ctx.diff
+            grad_var = grad.reshape(std.shape) / (2 * std)
+        grad_var = np.where(std == 0, 0.0, grad_var).astype(grad.dtype, copy=False)
+        return _var_backward(ctx, grad_var)
 
 
 def _deviations(ctx, x, axes, correction):
-    """Shared by Var and Std: x - mean(x) and the degrees of freedom, max(0, N - correction)."""
+    """Shared by Var and Std: x - mean(x) and the degrees of freedom, max(0, N - correction)
+    (``ctx.n_minus_correction`` keeps N - correction itself, for the backward)."""
     ctx.shape, ctx.axes = x.shape, axes
     n = _count(x.shape, axes)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.add.reduce(x, axis=axes, keepdims=True) / n
+    ctx.n_minus_correction = n - correction
     return x - mean, builtins.max(0, n - correction)
+
+
+def _var_backward(ctx, grad):
+    """d var / d x_i = grad * 2 (x_i - mean) / (N - correction), ``grad`` already shaped to
+    broadcast against x. With correction >= N PyTorch has two rules, followed here: over
+    every dim, inf (NaN where x_i equals the mean) whatever the sign of x_i - mean; over
+    given dims, 2 / (N - correction) as it is (negative past N, inf at N)."""
+    dof = ctx.n_minus_correction
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if ctx.axes is None and dof <= 0:
+            return grad * np.where(ctx.diff == 0, np.nan, np.inf).astype(grad.dtype)
+        return (grad * (2.0 / dof if dof else np.inf)) * ctx.diff
 
 
 class LogSumExp(Function):

@@ -127,17 +127,19 @@ class Index(Function):
     def forward(ctx, x, index, accumulate=False):
         ctx.in_shape, ctx.index, ctx.accumulate = x.shape, index, accumulate
         try:
-            return x[index]  # a view for basic indices
+            base, rest = _parts(x, index)
+            return base[rest]  # a view for basic indices
         except IndexError as e:
             raise _index_error("index", e, x.shape, index) from None
 
     @staticmethod
     def backward(ctx, grad):
         out = np.zeros(ctx.in_shape, dtype=grad.dtype)
+        base, rest = _parts(out, ctx.index)  # (base: a view of out)
         if ctx.accumulate:
-            np.add.at(out, ctx.index, grad)
+            np.add.at(base, rest, grad)
         else:
-            out[ctx.index] = grad
+            base[rest] = grad
         return out
 
 
@@ -159,10 +161,11 @@ class IndexPut(Function):
         ctx.index, ctx.value_shape, ctx.accumulate = index, np.shape(value), accumulate
         ctx.value_dtype = getattr(value, "dtype", None)
         out = x if inplace else x.copy()
+        base, rest = _parts(out, index)
         if accumulate:
-            np.add.at(out, index, value)
+            np.add.at(base, rest, value)
         else:
-            out[index] = value
+            base[rest] = value
         return out
 
     @staticmethod
@@ -174,9 +177,11 @@ class IndexPut(Function):
             grad_x = grad
         elif need_x:
             grad_x = grad.copy()
-            grad_x[ctx.index] = 0
+            base, rest = _parts(grad_x, ctx.index)
+            base[rest] = 0
         if need_value:
-            selected = grad[ctx.index]
+            base, rest = _parts(grad, ctx.index)
+            selected = base[rest]
             # a value may carry extra leading 1s beyond the indexed shape (NumPy and PyTorch
             # drop them when writing): sum to the value's shape without them, then restore
             shape = _drop_leading_ones(ctx.value_shape, selected.ndim)
@@ -198,8 +203,10 @@ def _index_error(op: str, error: IndexError, shape: tuple, index: tuple) -> Inde
     return IndexError(f"{op}: {reason} (input shape {shape}, index {_describe(index)})")
 
 
-def _describe(index: tuple) -> str:
+def _describe(index) -> str:
     """A short description of an index for error messages (arrays by shape, not values)."""
+    if isinstance(index, SelectFirst):
+        index = index.items
     parts = []
     for item in index:
         if isinstance(item, np.ndarray) and item.size > 8:
@@ -215,12 +222,62 @@ def _describe(index: tuple) -> str:
     return "[" + ", ".join(parts) + "]"
 
 
-def _numpy_index(index) -> tuple[tuple, bool]:
-    """The index as a tuple NumPy understands, and whether its gradient must accumulate.
+class SelectFirst:
+    """An index that mixes integers with advanced (array) indices, in PyTorch's reading.
+
+    PyTorch takes each integer as a selection of its dimension first and indexes what is
+    left with the arrays; NumPy counts the integers among the advanced indices, which moves
+    the arrays' dimensions to the front whenever a slice separates them: ``x[0, :, [0, 1]]``
+    of a (2, 3, 4) x is (3, 2) in PyTorch and (2, 3) in NumPy. So this keeps two NumPy
+    indices, ``select`` (the integers, full slices elsewhere: basic, a view) and ``rest``
+    (what remains, applied to that view); ``_parts`` applies them. Not a tuple, so that
+    NumPy refuses it if it is ever used as an index directly.
+    """
+
+    __slots__ = ("items", "select", "rest")
+
+    def __init__(self, items: tuple):
+        self.items = items  # the whole index, for error messages
+        select, rest = [], []
+        for item in items:
+            if _is_integer(item):
+                select.append(item)
+            elif item is None:
+                rest.append(None)
+            elif item is Ellipsis:
+                select.append(Ellipsis)
+                rest.append(Ellipsis)
+            else:  # a slice or an array: consumes one dimension (a bool mask, its ndim)
+                consumed = item.ndim if isinstance(item, np.ndarray) and item.dtype == bool \
+                    else 1
+                select.extend([slice(None)] * consumed)
+                rest.append(item)
+        self.select, self.rest = tuple(select), tuple(rest)
+
+
+def _parts(array: np.ndarray, index) -> tuple[np.ndarray, tuple]:
+    """(what to index, the NumPy index to use there) for ``array[index]`` in PyTorch's
+    reading: a view after the integer selections for a ``SelectFirst``, else the array."""
+    if isinstance(index, SelectFirst):
+        return array[index.select], index.rest
+    return array, index
+
+
+def _is_integer(item) -> bool:
+    """An integer index: a Python or NumPy int, or a 0-d integer array (PyTorch reads a 0-d
+    integer tensor as an int)."""
+    if isinstance(item, np.ndarray):
+        return item.ndim == 0 and item.dtype.kind in "iu"
+    return isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_))
+
+
+def _numpy_index(index) -> tuple[tuple | SelectFirst, bool]:
+    """The index as NumPy understands it, and whether its gradient must accumulate.
 
     Tensors become their arrays and lists become arrays (PyTorch reads a list as an
     advanced index). Only an integer array of two or more elements can select the same
-    element twice; then backward must sum with ``np.add.at``.
+    element twice; then backward must sum with ``np.add.at``. Integers mixed with arrays
+    make a ``SelectFirst`` (PyTorch's layout, not NumPy's).
     """
     if isinstance(index, list) and len(index) < 32 and any(
             isinstance(item, (list, tuple, np.ndarray, Tensor, slice)) or item is None
@@ -248,7 +305,10 @@ def _numpy_index(index) -> tuple[tuple, bool]:
         if isinstance(item, np.ndarray) and item.dtype.kind in "iu" and item.size > 1:
             accumulate = True
         items.append(item)
-    return tuple(items), accumulate
+    items = tuple(items)
+    mixed = any(_is_integer(item) for item in items) and any(
+        isinstance(item, np.ndarray) and not _is_integer(item) for item in items)
+    return (SelectFirst(items) if mixed else items), accumulate
 
 
 class Gather(Function):
@@ -583,7 +643,7 @@ def setitem(input: Tensor, index, value) -> None:
     # x[i] += v wrote through the view x[i] first (versions.py): x now takes the write back,
     # and may be a view itself (x[j][i] += v), which then carries it in turn
     taking_back = bool(versions.view_writes) and isinstance(value, Tensor) and (
-        versions.take_back(input.data, idx, value))
+        versions.take_back(*_parts(input.data, idx), value))
     in_place("setitem", IndexPut, input, value, index=idx, view_ok=taking_back)
 
 
@@ -602,7 +662,8 @@ def _put_operands(op: str, x: Tensor, index, value) -> tuple:
     cast), broadcastable to the indexed shape."""
     idx, _ = _numpy_index(index)
     try:
-        target = x.data[idx]  # only for its shape (and the index's own errors)
+        base, rest = _parts(x.data, idx)
+        target = base[rest]  # only for its shape (and the index's own errors)
     except IndexError as e:
         raise _index_error(op, e, x.shape, idx) from None
     if isinstance(value, Tensor):
