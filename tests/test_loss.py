@@ -167,6 +167,15 @@ def test_bce_input_outside_unit_interval():
         F.binary_cross_entropy(gn.Tensor(np.array([-0.25])), gn.Tensor(np.array([0.0])))
 
 
+@pytest.mark.parametrize("target, shown", [([0.0, 2.0], "2.0"), ([-0.5, 1.0], "-0.5")])
+def test_bce_target_outside_unit_interval(target, shown):
+    # torch: "all elements of target should be between 0 and 1"; unchecked, the loss < 0
+    x = gn.Tensor(np.array([0.3, 0.6]), requires_grad=True)
+    with pytest.raises(ValueError, match=rf"binary_cross_entropy: target.*\[0, 1\].*{shown}"):
+        F.binary_cross_entropy(x, gn.Tensor(np.array(target)))
+    assert x.grad is None
+
+
 def test_bad_loss_parameters():
     x = gn.Tensor(np.zeros(3))
     with pytest.raises(ValueError, match=r"huber_loss.*delta.*0"):

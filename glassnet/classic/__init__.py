@@ -19,7 +19,9 @@ Example::
     p = Perceptron("step").fit(X, y, epochs=100)
     print(p.converged_, p.n_updates_, p.novikoff_bound_)  # True, updates <= bound
     X, y = make_xor(200, seed=0)
-    print(Perceptron().fit(X, y, epochs=20).report())      # "... not linearly separable ..."
+    print(Perceptron().fit(X, y, epochs=20).report())      # "... may not be linearly separable"
+    gates = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+    print(Perceptron().fit(gates, [0, 1, 1, 0]).report())  # "... is not linearly separable ..."
 
     net = TextbookMLP([2, 4, 1], activation="tanh", output_activation="sigmoid",
                       loss="binary_cross_entropy", seed=0)

@@ -61,10 +61,21 @@ def _signed(op: str, y, n: int) -> np.ndarray:
     return np.where(y > 0, 1.0, -1.0)
 
 
+def _is_real(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float, np.integer,
+                                                              np.floating))
+
+
 def _check_positive(op: str, name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not value > 0:
-        raise ValueError(f"{op}: {name} must be a positive number, got {value!r}")
+    # inf or NaN would pass "> 0" (inf) or slip through as weights of inf/NaN
+    if not _is_real(value) or not np.isfinite(value) or not value > 0:
+        raise ValueError(f"{op}: {name} must be a positive finite number, got {value!r}")
+
+
+def _check_bias(op: str, b) -> float:
+    if not _is_real(b) or not np.isfinite(b):
+        raise ValueError(f"{op}: b must be a finite number (the bias), got {b!r}")
+    return float(b)
 
 
 def _check_epochs(op: str, epochs) -> None:
@@ -94,12 +105,13 @@ def novikoff_bound(X, y, w, b: float = 0.0) -> tuple[float, float, float]:
     """
     X = _features("novikoff_bound", X)
     s = _signed("novikoff_bound", y, len(X))
+    b = _check_bias("novikoff_bound", b)
     w = np.asarray(w, dtype=np.float64)
     if w.shape != (X.shape[1],):
         raise ValueError(f"novikoff_bound: w must have shape ({X.shape[1]},) for X of shape "
                          f"{X.shape}, got {w.shape}")
     X_aug = np.hstack([X, np.ones((len(X), 1))])            # (n, d + 1): bias as x_0 = 1
-    u = np.append(w, float(b))
+    u = np.append(w, b)
     norm = np.linalg.norm(u)
     if norm == 0:
         raise ValueError("novikoff_bound: the separator (w, b) is zero and separates nothing")
@@ -110,6 +122,42 @@ def novikoff_bound(X, y, w, b: float = 0.0) -> tuple[float, float, float]:
         raise ValueError(f"novikoff_bound: (w, b) does not separate the data: the smallest "
                          f"margin y u.x~ is {gamma:.6g} (must be > 0)")
     return (R / gamma) ** 2, R, gamma
+
+
+_MAX_PAIRS_CHECKED = 200  # samples; the pair check below costs O(n^2) memory and time
+
+
+def _inseparable(X: np.ndarray, s: np.ndarray) -> str | None:
+    """A cheap proof that no line (hyperplane) separates the -1/+1 labels ``s``, or None.
+
+    Two positive points and two negative points with the same midpoint (XOR's diagonals
+    cross at the centre of the square) put one point in both convex hulls, so no line can
+    have both pairs on its two sides. A pair may repeat a point: a point labelled both ways
+    is the same proof. Only small data is checked, and finding nothing proves nothing.
+    """
+    if len(X) > _MAX_PAIRS_CHECKED:
+        return None
+    pos, neg = X[s > 0], X[s < 0]
+
+    def midpoints(points: np.ndarray) -> dict:
+        i, j = np.triu_indices(len(points))               # pairs i <= j, with repeats
+        sums = np.round(points[i] + points[j], 9)         # (pairs, d): 2 * midpoint
+        return {tuple(row): (a, b) for row, a, b in zip(sums.tolist(), i, j)}
+
+    def pair(points: np.ndarray, a: int, b: int, kind: str) -> str:
+        if a == b:
+            return f"the {kind} point {points[a].tolist()}"
+        return f"the {kind}s {points[a].tolist()} and {points[b].tolist()}"
+
+    neg_mid = midpoints(neg)
+    for key, (a, b) in midpoints(pos).items():
+        if key in neg_mid:
+            c, e = neg_mid[key]
+            if a == b and c == e:
+                return f"the point {pos[a].tolist()} is labelled both ways"
+            return (f"{pair(pos, a, b, 'positive')} and {pair(neg, c, e, 'negative')} have "
+                    "the same midpoint (as in XOR)")
+    return None
 
 
 def _short(counts: list[int]) -> str:
@@ -130,6 +178,8 @@ class Perceptron:
         mistakes_per_epoch_: mistakes (= updates) in each epoch; the last is 0 if converged.
         weight_history_: ``(w, b)`` after each update, ``n_updates_`` entries.
         n_updates_, converged_, epochs_run_.
+        inseparable_: when some point is still wrong, a proof in words that no line
+            separates the data if a cheap check finds one (see ``_inseparable``), else None.
         margin_: the geometric margin min_i y_i (w . x_i + b) / ||w|| of the learned line
             (the distance from the line to the closest point; 0 when a point lies on it), or
             None if any point is wrong.
@@ -148,6 +198,13 @@ class Perceptron:
         self.weights_: np.ndarray | None = None
         self.bias_ = 0.0
 
+    def _labels(self, op: str, y, n: int) -> np.ndarray:
+        """y checked against this activation's label set (fit and score share it)."""
+        other = "sign" if self.activation == "step" else "step"
+        hint = (f" (activation {self.activation!r}; for labels "
+                f"{{{', '.join(map(str, _LABELS[other]))}}} use activation={other!r})")
+        return _labels(op, y, n, _LABELS[self.activation], hint)
+
     def _activate(self, z: np.ndarray) -> np.ndarray:
         if self.activation == "step":
             return np.where(z > 0, 1.0, 0.0)
@@ -162,10 +219,7 @@ class Perceptron:
         Generator or None for glassnet's generator); otherwise in the given order.
         """
         X = _features("Perceptron.fit", X)
-        other = "sign" if self.activation == "step" else "step"
-        hint = (f" (activation {self.activation!r}; for labels "
-                f"{{{', '.join(map(str, _LABELS[other]))}}} use activation={other!r})")
-        y = _labels("Perceptron.fit", y, len(X), _LABELS[self.activation], hint)
+        y = self._labels("Perceptron.fit", y, len(X))
         _check_epochs("Perceptron.fit", epochs)
         _check_positive("Perceptron.fit", "lr", lr)
         gen = as_generator(seed, "Perceptron.fit") if shuffle else None
@@ -211,6 +265,7 @@ class Perceptron:
         if right:
             self.novikoff_bound_, self.R_, self.gamma_ = novikoff_bound(
                 X, s, w, b - self.bound_shift_)
+        self.inseparable_ = None if right else _inseparable(X, s)
         return self
 
     def _check_fitted(self, op: str) -> None:
@@ -232,8 +287,12 @@ class Perceptron:
         return self._activate(self.decision_function(X)).astype(np.int64)
 
     def score(self, X, y) -> float:
-        """Accuracy: the fraction of points classified correctly."""
-        return float(np.mean(self.predict(X) == np.asarray(y)))
+        """Accuracy: the fraction of points classified correctly. y: (n,) labels, checked
+        as ``fit`` checks them (a (n, 1) column or the other label set would otherwise
+        broadcast or compare silently wrong)."""
+        predicted = self.predict(X)
+        y = self._labels("Perceptron.score", y, len(predicted))
+        return float(np.mean(predicted == y))
 
     def report(self) -> str:
         """A plain-text summary of the training run."""
@@ -247,7 +306,11 @@ class Perceptron:
         if self.converged_:
             lines.append(f"  converged: epoch {self.epochs_run_} made no mistake; every point "
                          "is classified right")
-            lines.append(f"  geometric margin of the learned line: {self.margin_:.4g}")
+            if self.margin_ is None:  # w = 0: no line, the bias alone gives one class
+                lines.append(f"  geometric margin: none, since w = 0: there is no line; the "
+                             f"bias b = {self.bias_:.4g} alone puts every point in one class")
+            else:
+                lines.append(f"  geometric margin of the learned line: {self.margin_:.4g}")
             if self.bound_shift_:
                 lines.append(f"    (points lie exactly on the line and count as the negative "
                              f"class; for the bound the line is moved off them: b - "
@@ -259,8 +322,8 @@ class Perceptron:
                          "that line, so the bound is valid but looser than the best line's)")
         else:
             lines.append(
-                f"  did not converge: stopped at the epoch limit ({self.epochs_run_} epochs) "
-                f"with mistakes in {sum(m > 0 for m in self.mistakes_per_epoch_)} of "
+                f"  did not converge within the epoch limit ({self.epochs_run_} epochs): "
+                f"mistakes in {sum(m > 0 for m in self.mistakes_per_epoch_)} of "
                 f"{self.epochs_run_} epochs")
             if self.n_wrong_ == 0:
                 lines.append(f"  the learned line now classifies all {self.n_samples_} points "
@@ -270,12 +333,37 @@ class Perceptron:
                 lines.append(
                     f"  the learned line does not separate the data: it misclassifies "
                     f"{self.n_wrong_} of {self.n_samples_} points")
-                lines.append("    (on separable data the perceptron converges within "
-                             "(R/gamma)^2 updates; XOR has no separating line)")
+                lines += self._separability_lines()
         return "\n".join(lines)
+
+    def _separability_lines(self) -> list[str]:
+        """What is known about a run that stopped with points still wrong."""
+        if self.inseparable_:
+            return [f"  the data is not linearly separable: {self.inseparable_}",
+                    "    (a point in both classes' convex hulls: no line separates them, and "
+                    "more epochs will not help)"]
+        # a run that ran out of epochs proves nothing: separable data with a small margin
+        # can need many more updates than the limit allowed
+        return ["  the data may not be linearly separable (if it is, the perceptron converges",
+                "    within (R/gamma)^2 updates, so more epochs would find a line)"]
 
     def __repr__(self) -> str:
         return f"Perceptron(activation={self.activation!r})"
+
+
+def _class_indices(op: str, y, n: int) -> np.ndarray:
+    """y as (n,) non-negative int class indices."""
+    y = np.asarray(y)
+    if y.shape != (n,) or y.dtype.kind not in "iu" or y.min() < 0:
+        low = f", smallest {y.min()}" if y.size and y.dtype.kind in "iuf" else ""
+        raise ValueError(f"{op}: y must be ({n},) non-negative int class indices, got "
+                         f"shape {y.shape}, dtype {y.dtype}{low}")
+    return y
+
+
+def _check_classes(op: str, y: np.ndarray, K: int) -> None:
+    if y.max() >= K:
+        raise ValueError(f"{op}: y holds class {int(y.max())} but n_classes is {K}")
 
 
 class MultiOutputPerceptron:
@@ -307,14 +395,9 @@ class MultiOutputPerceptron:
         """Train from zero weights; stops after an epoch without a mistake or at ``epochs``."""
         op = "MultiOutputPerceptron.fit"
         X = _features(op, X)
-        y = np.asarray(y)
-        if y.shape != (len(X),) or y.dtype.kind not in "iu" or y.min() < 0:
-            low = f", smallest {y.min()}" if y.size and y.dtype.kind in "iuf" else ""
-            raise ValueError(f"{op}: y must be ({len(X)},) non-negative int class indices, got "
-                             f"shape {y.shape}, dtype {y.dtype}{low}")
+        y = _class_indices(op, y, len(X))
         K = self.n_classes if self.n_classes is not None else max(int(y.max()) + 1, 2)
-        if y.max() >= K:
-            raise ValueError(f"{op}: y holds class {int(y.max())} but n_classes is {K}")
+        _check_classes(op, y, K)
         _check_epochs(op, epochs)
         _check_positive(op, "lr", lr)
         gen = as_generator(seed, op) if shuffle else None
@@ -357,8 +440,12 @@ class MultiOutputPerceptron:
         return np.argmax(self.decision_function(X), axis=1).astype(np.int64)
 
     def score(self, X, y) -> float:
-        """Accuracy of ``predict``."""
-        return float(np.mean(self.predict(X) == np.asarray(y)))
+        """Accuracy of ``predict``; y: (n,) class indices, checked as ``fit`` checks them."""
+        op = "MultiOutputPerceptron.score"
+        predicted = self.predict(X)
+        y = _class_indices(op, y, len(predicted))
+        _check_classes(op, y, self.n_classes_)
+        return float(np.mean(predicted == y))
 
 
 def perceptron_criterion(X, y, w, b: float = 0.0) -> float:
@@ -372,6 +459,7 @@ def perceptron_criterion(X, y, w, b: float = 0.0) -> float:
     """
     X = _features("perceptron_criterion", X)
     s = _signed("perceptron_criterion", y, len(X))
+    b = _check_bias("perceptron_criterion", b)
     w = np.asarray(w, dtype=np.float64)
     if w.shape != (X.shape[1],):
         raise ValueError(f"perceptron_criterion: w must have shape ({X.shape[1]},) for X of "

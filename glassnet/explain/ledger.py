@@ -558,6 +558,10 @@ class _Book:
             if not 0 <= yhat[n][k] <= 1:
                 raise ValueError(f"ledger: BCELoss needs outputs in [0, 1] (end the network "
                                  f"with Sigmoid); yhat{self.ix(n, k)} = {yhat[n][k]!r}")
+            # as torch: a target outside [0, 1] is no probability and gives a negative loss
+            if not 0 <= ys[n][k] <= 1:
+                raise ValueError(f"ledger: BCELoss needs targets in [0, 1] (probabilities); "
+                                 f"y{self.ix(n, k)} = {format_number(ys[n][k], self.digits)}")
 
         def clamped_log(p, one_minus=False):
             arg = -p if one_minus else p

@@ -120,15 +120,25 @@ def _window_sizes(m, in_shape: tuple, out_shape: tuple) -> str:
         rule = f"{'ceil' if ceil_mode else 'floor'}(({w} - {span} + {pad}) / {st}) + 1"
         computed = (w - (d * (k - 1) + 1) + p[0] + p[1]) / st
         computed = (math.ceil(computed) if ceil_mode else math.floor(computed)) + 1
-        if computed == out + 1:  # PyTorch drops a last window that starts in the padding
-            rule += " - 1 (the last window would start in the padding)"
-            parts.append((label, rule.replace(" (the", f" = {out} (the", 1)))
+        if computed == out + 1:  # PyTorch drops a last window that starts past the input
+            why = _dropped_window(w, p, st, computed)
+            parts.append((label, f"{rule} - 1 = {out} ({why})"))
         else:
             parts.append((label, f"{rule} = {out}"))
     text = (f"{' = '.join(label for label, _ in parts)}: {parts[0][1]}"
             if len({rule for _, rule in parts}) == 1  # a square case: one line for both sides
             else "; ".join(f"{label}: {rule}" for label, rule in parts))
     return f"padding={padding!r}: {text}" if isinstance(padding, str) else text
+
+
+def _dropped_window(w: int, pad: tuple[int, int], stride: int, computed: int) -> str:
+    """Why ceil mode's last window is dropped: it would start after the input's last
+    element, in the padding after it or (stride larger than the window) beyond that."""
+    start = (computed - 1) * stride  # in the padded input, where the input is [pad[0], pad[0] + w)
+    if pad[1] and start < pad[0] + w + pad[1]:
+        return "the last window would start in the padding"
+    where = "and its padding" if pad[1] else ""
+    return f"the last window would start past the end of the input {where}".rstrip()
 
 
 def _paddings(padding, kernel: tuple, dilation: tuple) -> list[tuple[int, int]]:
@@ -193,6 +203,7 @@ for _name in ("Conv1d", "Conv2d"):
     register(_name, _conv_describe, _conv_check, _window_sizes)
 for _name in ("MaxPool2d", "AvgPool2d"):
     register(_name, None, _pool_check, _window_sizes)
+register("AdaptiveAvgPool2d", None, _pool_check)  # no window rule: the output size is given
 for _name in ("BatchNorm1d", "BatchNorm2d"):
     register(_name, _batchnorm_describe)
 
@@ -253,6 +264,24 @@ def _layers(model) -> list[tuple[str, object]]:
     return out
 
 
+def _is_int(value) -> bool:
+    """A Python or NumPy int (a shape read from an array holds NumPy ints), not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _input_shape(input_shape) -> tuple[int, ...]:
+    """One sample's shape as a tuple of Python ints; an int means (int,)."""
+    if _is_int(input_shape):
+        input_shape = (input_shape,)
+    if not isinstance(input_shape, (tuple, list, np.ndarray)):
+        raise TypeError(f"summary: input_shape must be a tuple of positive ints (one sample's "
+                        f"shape, without the batch dimension) or an int, got {input_shape!r}")
+    if not all(_is_int(s) and s > 0 for s in input_shape):
+        raise ValueError(f"summary: input_shape must be positive ints (one sample's shape, "
+                         f"without the batch dimension), got {input_shape!r}")
+    return tuple(int(s) for s in input_shape)
+
+
 def summary(model, input_shape, batch_size: int = 1) -> Summary:
     """Walk a dummy batch of zeros, shape (batch_size, *input_shape), through ``model``
     layer by layer (in no_grad), recording each layer's output shape and parameters.
@@ -271,13 +300,10 @@ def summary(model, input_shape, batch_size: int = 1) -> Summary:
 
     if not isinstance(model, nn.Module):
         raise TypeError(f"summary: model must be an nn.Module, got {type(model).__name__}")
-    shape = (input_shape,) if isinstance(input_shape, int) else tuple(input_shape)
-    if not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in shape):
-        raise ValueError(f"summary: input_shape must be positive ints (one sample's shape, "
-                         f"without the batch dimension), got {input_shape!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+    shape = _input_shape(input_shape)
+    if not _is_int(batch_size) or batch_size < 1:
         raise ValueError(f"summary: batch_size must be a positive int, got {batch_size!r}")
-    full = (batch_size,) + shape
+    full = (int(batch_size),) + shape
     # The walk must leave the model as it found it: in eval mode batch norm reads its running
     # statistics instead of updating them (and takes a batch of 1) and dropout draws nothing;
     # modes, buffers and the random generator are put back afterwards anyway.
@@ -303,6 +329,11 @@ def _walk(model, full: tuple, gn) -> Summary:
         for index, layer in _layers(model):
             name = type(layer).__name__
             info = LAYERS.get(name, LayerInfo())
+            if isinstance(x, tuple):  # the layer before returned (values, indices)
+                raise ValueError(f"summary: layer {index} ({name}) receives a tuple, the "
+                                 f"(values, indices) of layer {rows[-1].index} "
+                                 f"({rows[-1].name}), which has return_indices=True: set "
+                                 f"return_indices=False there, or end the model with it")
             in_shape = tuple(x.shape)
             problem = info.check(layer, in_shape, previous) if info.check else None
             if problem:
@@ -311,14 +342,17 @@ def _walk(model, full: tuple, gn) -> Summary:
                 x = layer(x)
             except Exception as e:  # report any layer's failure with where and on what
                 raise ValueError(f"summary: layer {index} ({name}) fails on input of shape "
-                                 f"{tuple(x.shape)}: {e}") from e
+                                 f"{in_shape}: {e}") from e
+            values = x[0] if isinstance(x, tuple) else x  # MaxPool2d(return_indices=True)
             params = sum(p.numel() for p in layer.parameters())
             trainable = sum(p.numel() for p in layer.parameters() if p.requires_grad)
             arithmetic = (info.describe(layer) if info.describe and params
                           else _generic_arithmetic(layer))
-            sizes = info.shape(layer, in_shape, tuple(x.shape)) if info.shape else ""
-            rows.append(SummaryRow(index, name, tuple(x.shape), params, trainable, arithmetic,
-                                   sizes))
+            sizes = info.shape(layer, in_shape, tuple(values.shape)) if info.shape else ""
+            if isinstance(x, tuple):
+                sizes += f"{'; ' if sizes else ''}also returns the indices, the same shape"
+            rows.append(SummaryRow(index, name, tuple(values.shape), params, trainable,
+                                   arithmetic, sizes))
             if params:
                 previous = layer
     total = sum(p.numel() for p in model.parameters())

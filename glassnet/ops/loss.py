@@ -721,6 +721,12 @@ def binary_cross_entropy(input, target, weight=None, *, reduction: str = "mean")
         raise ValueError(f"binary_cross_entropy: input must hold probabilities in [0, 1], got "
                          f"value {bad.item()!r} (input shape {x.shape}); pass logits to "
                          "binary_cross_entropy_with_logits instead")
+    # as torch: a target outside [0, 1] is no probability and gives a negative loss (NaN is
+    # left to _no_silent_nan, which names it)
+    outside = (t.data < 0) | (t.data > 1)
+    if outside.any():
+        raise ValueError(f"binary_cross_entropy: target must hold values in [0, 1], got "
+                         f"value {t.data[outside].flat[0].item()!r} (target shape {t.shape})")
     w = _weight_array("binary_cross_entropy", "weight", weight, x, None)
     out = BinaryCrossEntropy.apply(x, t, weight=w, reduction=reduction)
     return _no_silent_nan("binary_cross_entropy", out, reduction, input=x, target=t)

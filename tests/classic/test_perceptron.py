@@ -208,3 +208,89 @@ def test_bad_options():
         Perceptron().report()
     with pytest.raises(ValueError, match="NaN"):
         Perceptron().fit([[np.nan, 0.0]], [1])
+
+
+# ---- review fixes ------------------------------------------------------------------------
+
+GATES = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+AND, XOR = np.array([0, 0, 0, 1]), np.array([0, 1, 1, 0])
+
+
+def test_score_checks_y_as_fit_does():
+    p = Perceptron().fit(GATES, AND)
+    assert p.score(GATES, AND) == 1.0
+    with pytest.raises(ValueError, match=r"Perceptron.score: y must have shape \(4,\).*\(4, 1\)"):
+        p.score(GATES, AND.reshape(-1, 1))  # would broadcast to (4, 4) and score 0.625
+    with pytest.raises(ValueError, match=r"Perceptron.score: y must have shape \(4,\).*\(3,\)"):
+        p.score(GATES, AND[:3])
+    with pytest.raises(ValueError, match=r"labels must be in \{0, 1\}, got \[-1\].*'sign'"):
+        p.score(GATES, 2 * AND - 1)  # would silently score 0.25
+
+
+def test_multi_output_score_checks_y_as_fit_does():
+    X, y = np.array([[-2.0], [0.0], [2.0]]), np.array([0, 1, 2])
+    m = MultiOutputPerceptron().fit(X, y, epochs=5)
+    with pytest.raises(ValueError, match=r"score: y must be \(3,\).*shape \(3, 1\)"):
+        m.score(X, y[:, None])
+    with pytest.raises(ValueError, match=r"score: y must be \(3,\).*shape \(2,\)"):
+        m.score(X, y[:2])
+    with pytest.raises(ValueError, match="score: y holds class 7 but n_classes is 3"):
+        m.score(X, [0, 1, 7])
+
+
+@pytest.mark.parametrize("activation, labels", [("step", np.zeros(4)), ("step", np.ones(4)),
+                                                ("sign", -np.ones(4))])
+def test_report_of_a_converged_run_with_zero_weights(activation, labels):
+    p = Perceptron(activation).fit(GATES, labels)
+    assert p.converged_ and p.margin_ is None and not np.any(p.weights_)
+    report = p.report()
+    assert "geometric margin: none, since w = 0" in report
+
+
+def test_report_of_xor_proves_it_inseparable():
+    p = Perceptron().fit(GATES, XOR, epochs=20)
+    report = p.report()
+    assert "did not converge within the epoch limit (20 epochs)" in report
+    assert ("the data is not linearly separable: the positives [0.0, 1.0] and [1.0, 0.0] and "
+            "the negatives [0.0, 0.0] and [1.0, 1.0] have the same midpoint" in report)
+    assert "may not" not in report
+
+
+def test_report_of_a_point_labelled_both_ways():
+    p = Perceptron().fit(np.array([[1.0], [1.0], [2.0]]), [0, 1, 1], epochs=5)
+    assert "not linearly separable: the point [1.0] is labelled both ways" in p.report()
+
+
+def test_report_of_separable_data_cut_short_only_suggests_inseparability():
+    # separable with a small margin: 1 epoch is too few, and the report must not call it XOR
+    X, y = separable(n=200, gap=0.01, seed=1)
+    p = Perceptron().fit(X, y, epochs=1)
+    assert not p.converged_ and p.n_wrong_ > 0
+    report = p.report()
+    assert "XOR" not in report and "is not linearly separable" not in report
+    assert "did not converge within the epoch limit (1 epochs)" in report
+    assert "may not be linearly separable" in report
+
+
+def test_module_docstring_xor_example_is_true():
+    X, y = make_xor(200, seed=0)
+    assert "may not be linearly separable" in Perceptron().fit(X, y, epochs=20).report()
+    assert "is not linearly separable" in Perceptron().fit(GATES, XOR).report()
+
+
+@pytest.mark.parametrize("lr", [math.inf, math.nan, -math.inf])
+def test_non_finite_lr_is_refused(lr):
+    with pytest.raises(ValueError, match=f"Perceptron.fit: lr must be a positive finite "
+                                         f"number, got {lr}"):
+        Perceptron().fit(GATES, AND, lr=lr)
+    with pytest.raises(ValueError, match="MultiOutputPerceptron.fit: lr"):
+        MultiOutputPerceptron().fit(GATES, AND, lr=lr)
+
+
+@pytest.mark.parametrize("b", [None, "1", math.nan, np.array([1.0, 2.0])])
+def test_novikoff_bound_and_criterion_check_b(b):
+    with pytest.raises(ValueError, match="novikoff_bound: b must be a finite number"):
+        novikoff_bound(GATES, AND, [1.0, 1.0], b)
+    with pytest.raises(ValueError, match="perceptron_criterion: b must be a finite number"):
+        perceptron_criterion(GATES, AND, [1.0, 1.0], b)
+    assert novikoff_bound(GATES, AND, [1.0, 1.0], np.float32(-1.5))[0] == pytest.approx(51)

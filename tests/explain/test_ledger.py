@@ -271,3 +271,14 @@ def test_markdown_latex_and_html_are_well_formed():
     parser = Cells()
     parser.feed(ledger(net_2_2_1(), [1, 2], [1], "mse").to_html())
     assert "z1[0] = W1[0,0]*x[0] + W1[0,1]*x[1] + b1[0]" in parser.cells
+
+
+@pytest.mark.parametrize("target, shown", [([2], r"y\[0\] = 2"), ([-0.5], r"y\[0\] = -0.5")])
+def test_bce_refuses_targets_outside_the_unit_interval(target, shown):
+    # torch: "all elements of target should be between 0 and 1"; the loss would be negative
+    model = set_weights(nn.Sequential(nn.Linear(2, 1), nn.Sigmoid()), [[0.1, 0.2]], [0.3])
+    with pytest.raises(ValueError, match=rf"ledger: BCELoss needs targets in \[0, 1\].*{shown}$"):
+        ledger(model, [1, 2], target, "bce")
+    with pytest.raises(ValueError, match=r"y\[1,0\] = 3"):
+        ledger(model, [[1, 2], [2, 1]], [[1], [3]], nn.BCELoss())
+    assert ledger(model, [1, 2], [0.25], "bce").loss > 0

@@ -173,3 +173,55 @@ def test_an_input_shape_without_channels_is_named_not_misread(layers):
     with pytest.raises(ValueError, match=r"without the batch dimension, \(C, H, W\)"):
         summary(nn.Sequential(*layers), (28, 28))
     assert summary(nn.Sequential(*layers), (1, 28, 28)).rows
+
+
+def test_adaptive_pooling_checks_for_the_channel_dimension():
+    with pytest.raises(ValueError, match=r"layer 0 \(AdaptiveAvgPool2d\) expects input "
+                                         r"\(N, C, H, W\), but receives \(1, 10, 10\)"):
+        summary(nn.Sequential(nn.AdaptiveAvgPool2d(1)), (10, 10))
+    assert summary(nn.Sequential(nn.AdaptiveAvgPool2d(1)), (3, 10, 10)).output_shape == \
+        (1, 3, 1, 1)
+
+
+def test_max_pool_with_indices_shows_the_values_shape():
+    s = summary(nn.Sequential(nn.MaxPool2d(2, return_indices=True)), (1, 4, 4))
+    assert s.rows[0].output_shape == (1, 1, 2, 2)
+    assert "also returns the indices" in s.rows[0].shape_arithmetic
+    assert "also returns the indices" in str(s)
+    # a layer after it would receive the (values, indices) tuple: say so
+    with pytest.raises(ValueError, match=r"layer 1 \(Flatten\) receives a tuple, the "
+                                         r"\(values, indices\) of layer 0 \(MaxPool2d\)"):
+        summary(nn.Sequential(nn.MaxPool2d(2, return_indices=True), nn.Flatten()), (1, 4, 4))
+
+
+def test_input_shape_takes_numpy_ints_and_refuses_none():
+    import numpy as np
+
+    model = nn.Sequential(nn.Linear(3, 4))
+    assert summary(model, (np.int64(3),)).output_shape == (1, 4)
+    assert summary(model, np.int32(3)).input_shape == (1, 3)
+    assert summary(model, np.array([3])).output_shape == (1, 4)
+    assert summary(model, (3,), batch_size=np.int64(2)).output_shape == (2, 4)
+    with pytest.raises(TypeError, match="summary: input_shape must be a tuple of positive "
+                                        "ints.*got None"):
+        summary(model, None)
+    with pytest.raises(ValueError, match=r"input_shape must be positive ints.*\(3\.0,\)"):
+        summary(model, (3.0,))
+
+
+@pytest.mark.parametrize("make, shape, why", [
+    (lambda m: m.MaxPool2d(1, stride=2, ceil_mode=True), (1, 4, 4),
+     "the last window would start past the end of the input)"),
+    (lambda m: m.MaxPool2d(2, stride=2, padding=1, ceil_mode=True), (1, 5, 5),
+     "the last window would start in the padding)"),
+    (lambda m: m.MaxPool2d(2, stride=5, padding=1, ceil_mode=True), (1, 3, 3),
+     "the last window would start past the end of the input and its padding)"),
+])
+def test_ceil_mode_note_says_where_the_dropped_window_would_start(make, shape, why):
+    import torch
+
+    row = summary(nn.Sequential(make(nn)), shape).rows[0]
+    assert row.shape_arithmetic.endswith(why), row.shape_arithmetic
+    assert row.output_shape == tuple(make(torch.nn)(torch.zeros((1,) + shape)).shape)
+    for value, n in _printed_sizes(row.shape_arithmetic):
+        assert value == n
