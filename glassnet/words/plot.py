@@ -19,7 +19,7 @@ import os
 
 import numpy as np
 
-from glassnet.viz.plots import _pyplot, _save
+from glassnet.viz.plots import _closing, _pyplot, _save
 
 __all__ = ["pca_2d", "tsne_2d", "plot_words"]
 
@@ -131,12 +131,13 @@ def plot_words(vectors, words, path: str | os.PathLike, method: str = "pca",
     xy = pca_2d(x) if method == "pca" else tsne_2d(x, **tsne_options)
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 6))
-    ax.scatter(xy[:, 0], xy[:, 1], s=14, color="tab:blue")
-    for (px, py), word in zip(xy, words):
-        ax.annotate(word, (px, py), xytext=(3, 3), textcoords="offset points", fontsize=9)
-    ax.set_xlabel("PC 1" if method == "pca" else "t-SNE 1")
-    ax.set_ylabel("PC 2" if method == "pca" else "t-SNE 2")
-    ax.grid(alpha=0.3)
-    ax.set_title(title or f"{len(words)} words, {method.upper()} of "
-                 f"{vectors.vector_size}-d vectors")
-    return _save(fig, os.fspath(path))
+    with _closing(fig):  # closed, and no temp file left, whether the save works or not
+        ax.scatter(xy[:, 0], xy[:, 1], s=14, color="tab:blue")
+        for (px, py), word in zip(xy, words):
+            ax.annotate(word, (px, py), xytext=(3, 3), textcoords="offset points", fontsize=9)
+        ax.set_xlabel("PC 1" if method == "pca" else "t-SNE 1")
+        ax.set_ylabel("PC 2" if method == "pca" else "t-SNE 2")
+        ax.grid(alpha=0.3)
+        ax.set_title(title or f"{len(words)} words, {method.upper()} of "
+                     f"{vectors.vector_size}-d vectors")
+        return _save(fig, os.fspath(path), "plot_words")
