@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numbers
 import operator
+import warnings
 
 import numpy as np
 
@@ -111,6 +112,15 @@ class Tensor:
 
     @property
     def mT(self) -> Tensor:  # noqa: N802 (PyTorch's name)
+        """The last two dimensions swapped (batches of matrices); PyTorch refuses a 1-d
+        tensor and (deprecated) leaves a 0-d one as it is."""
+        if self.data.ndim < 2:
+            if self.data.ndim == 1:
+                raise ValueError("mT: tensor.mT is only supported on matrices or batches of "
+                                 f"matrices; got a 1-D tensor (shape {self.shape})")
+            warnings.warn("mT: tensor.mT is deprecated on 0-D tensors, as in PyTorch; it "
+                          "returns the tensor as it is", UserWarning, stacklevel=2)
+            return self
         return F.transpose(self, -2, -1)
 
     def size(self, dim: int | None = None):
@@ -501,6 +511,8 @@ class Tensor:
         return self._update("^=", _bitwise_xor, other)
 
     def _fill(self, op: str, value) -> Tensor:
+        if not isinstance(value, Tensor):  # NaN, inf, 300 into int8 ...: refused as PyTorch
+            shape_ops.check_number_fits(op, value, self.data.dtype)
         if grad_mode._state.enabled and (self._requires_grad or _requires_grad(value)):
             return self._record(op, None, value)
         return self._write(op, value.data if isinstance(value, Tensor) else value)

@@ -171,3 +171,100 @@ def test_clamp_promotes_bool_inputs_and_numpy_bounds_as_torch_does(make):
     ours, theirs = make(gn), make(torch)
     assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
     np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: 2 ** m.tensor([-2, 0, 3]),
+    lambda m: m.tensor([2]) ** m.tensor(-1),
+    lambda m: m.tensor([0, 1, -1, 2, -2, 0]) ** m.tensor([-1, -3, -3, -2, -1, -2]),
+    lambda m: m.tensor(np.array([0, 1, 255, 2], np.uint8)) ** m.tensor(-1),
+    lambda m: m.tensor([True, False]) ** m.tensor([-1, -2]),
+], ids=["int-base", "0d-exponent", "ones-and-zeros", "uint8", "bool"])
+def test_integers_to_negative_exponent_tensors_follow_torchs_integer_rule(make):
+    # Before: NumPy's "Integers to negative integer powers are not allowed" for all of these
+    ours, theirs = make(gn), make(torch)
+    assert ours.tolist() == theirs.tolist()
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+
+
+@pytest.mark.parametrize("exponent", [-1, np.int64(-2)], ids=["int", "np.int64"])
+def test_an_integer_tensor_to_a_negative_number_is_still_refused_like_torch(exponent):
+    with pytest.raises(RuntimeError, match="Integers to negative integer powers"):
+        torch.tensor([2]) ** exponent
+    with pytest.raises(ValueError, match=r"pow: integers to negative integer powers are not "
+                                         r"allowed \(exponent -[12], base dtype int64\)"):
+        gn.tensor([2]) ** exponent
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.tensor(np.array([1], np.uint8)) + 300,
+    lambda m: m.tensor(np.array([1], np.int8)) * 200,
+    lambda m: m.tensor(np.array([1], np.int32)) + 2 ** 40,
+    lambda m: m.tensor(np.array([1], np.uint8)) - 3,
+    lambda m: m.tensor(np.array([100], np.uint8)) // -3,
+    lambda m: 300 - m.tensor(np.array([1], np.uint8)),
+    lambda m: m.tensor([1]) + 2 ** 63,
+], ids=["uint8+300", "int8*200", "int32+2**40", "uint8-3", "uint8//-3", "300-uint8", "2**63"])
+def test_a_python_int_out_of_a_narrow_dtypes_range_wraps_like_torch(make):
+    # Before: NumPy's raw "OverflowError: Python integer 300 out of bounds for uint8"
+    ours, theirs = make(gn), make(torch)
+    assert ours.tolist() == theirs.tolist()
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+
+
+def test_a_python_int_beyond_64_bits_is_refused_naming_the_op_and_value():
+    with pytest.raises(OverflowError, match=r"add: the integer 18446744073709551616 does not "
+                                            r"fit in 64 bits, .* dtype uint8"):
+        gn.tensor(np.array([1], np.uint8)) + 2 ** 64
+
+
+@pytest.mark.parametrize("op", ["add", "sub"])
+@pytest.mark.parametrize("other, alpha", [([3, 4], 0.5), ([3, 4], 1.0), (1, 0.5)],
+                         ids=["tensor", "alpha-1.0", "number"])
+def test_a_float_alpha_with_integer_inputs_is_refused_like_torch(op, other, alpha):
+    # Before: add(int, int, alpha=0.5) quietly gave float32
+    def call(make, ops):
+        other_ = make(other) if isinstance(other, list) else other
+        return getattr(ops, op)(make([1, 2]), other_, alpha=alpha)
+    with pytest.raises(RuntimeError, match="argument alpha must not be a floating point"):
+        call(torch.tensor, torch)
+    with pytest.raises(TypeError, match=rf"{op}: for integral input tensors, argument alpha "
+                                        rf"must not be a floating point number \(got "
+                                        rf"alpha={alpha}, result dtype int64\)"):
+        call(gn.tensor, F)
+
+
+def test_alpha_still_scales_and_float_inputs_take_a_float_alpha_like_torch():
+    for make in (lambda m, t: m.add(t([1, 2]), t([3, 4]), alpha=2),
+                 lambda m, t: m.sub(t([1.0, 2.0]), t([3, 4]), alpha=0.5),
+                 lambda m, t: m.add(t([1, 2]), 1.5, alpha=0.5)):
+        ours, theirs = make(F, gn.tensor), make(torch, torch.tensor)
+        assert ours.tolist() == theirs.tolist()
+        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+
+
+def test_abs_of_a_bool_tensor_is_refused_like_torch():
+    with pytest.raises(NotImplementedError, match="not implemented for 'Bool'"):
+        abs(torch.tensor([True, False]))
+    with pytest.raises(TypeError, match=r"abs: not implemented for bool tensors \(shape "
+                                        r"\(2,\)\)"):
+        abs(gn.tensor([True, False]))
+
+
+def test_the_exponents_gradient_takes_the_log_in_the_promoted_dtype_like_torch():
+    # Before: log(a) in float32 gave 5.545177459716797 against torch's 5.545177444479562
+    def grads(m):
+        a = m.tensor([2.0], requires_grad=True)
+        b = m.tensor([3.0], dtype=m.float64, requires_grad=True)
+        (a ** b).backward()
+        return a.grad.item(), b.grad.item()
+    assert grads(gn) == grads(torch)
+
+
+@pytest.mark.parametrize("kwargs", [{"min": "a"}, {"max": "a"}, {"min": 1j}])
+def test_clamp_with_a_bound_that_is_not_a_number_names_the_argument(kwargs):
+    # Before: NumPy's "could not convert string to float: 'a'"
+    (name, bound), = kwargs.items()
+    with pytest.raises(TypeError, match=rf"clamp: argument '{name}' must be a number or a "
+                                        rf"Tensor, got (str|complex) {bound!r}"):
+        gn.tensor([1.0, 2.0]).clamp(**kwargs)

@@ -327,3 +327,26 @@ def test_var_and_std_gradients_past_the_degrees_of_freedom_follow_torch(op, corr
     out.sum().backward()
     t_out.sum().backward()
     np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "amax", "amin", "var", "std", "logsumexp",
+                                  "argmax", "argmin", "max", "min"])
+def test_reductions_take_numpys_axis_for_dim_like_torch(name):
+    # Before: TypeError, unexpected keyword argument 'axis'
+    data = np.arange(6.0).reshape(2, 3)
+    ours = getattr(gn.tensor(data), name)(axis=1)
+    theirs = getattr(torch.tensor(data), name)(axis=1)
+    if name in ("max", "min"):
+        assert ours.indices.tolist() == theirs.indices.tolist()
+        ours, theirs = ours.values, theirs.values
+    np.testing.assert_allclose(ours.data, theirs.numpy())
+    with pytest.raises(TypeError, match=rf"{name}: got both dim=0 and its alias axis=1"):
+        getattr(gn.tensor(data), name)(0, axis=1)
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+def test_argmax_argmin_of_a_bool_tensor_are_refused_like_torch(name):
+    with pytest.raises(RuntimeError, match=rf"{name}\(\): does not support bool input"):
+        getattr(torch.tensor([True, False]), name)()
+    with pytest.raises(TypeError, match=rf"{name}: does not support bool input \(shape \(2,\)\)"):
+        getattr(gn.tensor([True, False]), name)()

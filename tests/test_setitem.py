@@ -391,3 +391,44 @@ def test_a_0d_integer_tensor_index_reads_as_an_int_as_in_torch():
     expected = torch.tensor(x)[torch.tensor(1), :, [0, 3]]
     assert out.shape == tuple(expected.shape) == (3, 2)
     np.testing.assert_array_equal(out.data, expected.numpy())
+
+
+@pytest.mark.parametrize("dtype, value", [
+    ("int64", float("nan")), ("int64", float("inf")), ("int8", 300), ("int8", 127.5),
+    ("int8", np.int64(300)), ("uint8", -256), ("uint8", -1.0), ("int64", 2 ** 63),
+], ids=["nan", "inf", "int8-300", "int8-127.5", "np.int64", "uint8--256", "uint8--1.0",
+        "2**63"])
+def test_numbers_an_integer_tensor_cannot_hold_are_refused_like_torch(dtype, value):
+    # Before: NaN wrote INT64_MIN and int8 took 300 as 44, silently
+    theirs = torch.tensor([1, 2], dtype=getattr(torch, dtype))
+    with pytest.raises((RuntimeError, ValueError), match="without overflow|Overflow"):
+        theirs[0] = value
+    ours = gn.tensor(np.array([1, 2], dtype=dtype))
+    with pytest.raises(ValueError, match=rf"setitem: value .* cannot be converted to type "
+                                         rf"{dtype} without overflow"):
+        ours[0] = value
+    with pytest.raises(ValueError, match=rf"fill_: value .* cannot be converted to type {dtype}"):
+        ours.fill_(value)
+    assert ours.tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("dtype, value", [
+    ("uint8", -1), ("uint8", -255), ("int8", -128), ("int8", 2.9), ("int64", True),
+])
+def test_numbers_torch_takes_into_integer_tensors_are_still_written_like_torch(dtype, value):
+    ours, theirs = gn.tensor(np.array([1, 2], dtype=dtype)), torch.tensor([1, 2]).to(
+        getattr(torch, dtype))
+    ours[0] = value
+    theirs[0] = value
+    assert ours.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize("value", ["a", None])
+def test_a_value_that_is_not_a_number_is_refused_naming_its_type(value):
+    # Before: "could not convert string to float: 'a'"; None wrote NaN
+    x = gn.tensor([1.0, 2.0])
+    with pytest.raises(TypeError, match=rf"setitem: can't write a value of type "
+                                        rf"{type(value).__name__} \({value!r}\) into a tensor "
+                                        rf"of dtype float32"):
+        x[0] = value
+    assert x.tolist() == [1.0, 2.0]

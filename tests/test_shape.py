@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 import glassnet as gn
 import glassnet.functional as F
@@ -233,3 +234,105 @@ def test_flatten_of_a_0d_tensor_checks_its_dims_like_torch():
         with pytest.raises(IndexError, match=rf"flatten: argument '{arg}' is {dims[-1]}, out "
                                              r"of range .* \(expected -1 to 0\)"):
             F.flatten(scalar, *dims)
+
+
+# --------------------------------------------------------------------- PyTorch's edge rules
+@pytest.mark.parametrize("make, dim", [
+    (lambda m: [m.zeros(0, dtype=m.float64), m.ones(2, 3)], 0),
+    (lambda m: [m.ones(2, 3), m.zeros(0, dtype=m.float64)], -1),
+    (lambda m: [m.zeros(0), m.ones(2, 3), m.zeros(0)], 1),
+    (lambda m: [m.zeros(0), m.zeros(0)], 5),  # only (0,) tensors: any dim, result (0,)
+    (lambda m: [m.zeros(0), m.ones(3)], 0),
+], ids=["first", "last", "both-sides", "all-empty", "1-d"])
+def test_cat_skips_legacy_empty_1d_tensors_like_torch(make, dim):
+    # Before: "cat: tensor 1 has 2 dimension(s) but tensor 0 has 1"
+    ours, theirs = F.cat(make(gn), dim=dim), torch.cat(make(torch), dim=dim)
+    assert ours.shape == tuple(theirs.shape)
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")  # the empties count
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+def test_a_skipped_empty_tensor_gets_an_empty_gradient_like_torch():
+    empty, ones = gn.zeros(0, requires_grad=True), gn.ones(2, 3, requires_grad=True)
+    F.cat([empty, ones], dim=1).sum().backward()
+    assert empty.grad.shape == (0,) and ones.grad.tolist() == [[1.0] * 3] * 2
+    with pytest.raises(IndexError, match="cat: argument 'dim' is 2, out of range for a tensor "
+                                         "with 2 dimension"):
+        F.cat([gn.zeros(0), gn.ones(2, 3)], dim=2)  # dims count in the first kept tensor
+
+
+@pytest.mark.parametrize("data, index", [
+    ([5.0, 6.0], 1), (5.0, [0, 0]), (5.0, 0), ([5.0, 6.0], [1, 0]),
+], ids=["0d-index", "0d-input", "both-0d", "1d"])
+def test_gather_takes_a_0d_index_or_input_as_1d_like_torch(data, index):
+    # Before: "gather: index has 0 dimension(s) but input has 1"
+    ours_x, theirs_x = gn.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    ours = F.gather(ours_x, 0, gn.tensor(index))
+    theirs = torch.gather(theirs_x, 0, torch.tensor(index))
+    assert ours.shape == tuple(theirs.shape) and ours.tolist() == theirs.tolist()
+    ours.sum().backward()
+    theirs.sum().backward()
+    assert ours_x.grad.tolist() == theirs_x.grad.tolist()
+
+
+def test_gather_still_refuses_a_0d_index_into_a_2d_input_and_sparse_gradients():
+    with pytest.raises(ValueError, match="gather: index has 0 dimension"):
+        F.gather(gn.tensor([[5.0]]), 0, gn.tensor(0))
+    x = gn.tensor([5.0, 6.0])
+    assert F.gather(x, 0, gn.tensor([1]), sparse_grad=False).tolist() == [6.0]
+    with pytest.raises(ValueError, match="gather: sparse_grad=True is not supported"):
+        x.gather(0, gn.tensor([1]), sparse_grad=True)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x: m.permute(x, dims=(1, 0)),
+    lambda m, x: x.permute(dims=[1, 0]),
+    lambda m, x: x.reshape(shape=(3, 2)),
+    lambda m, x: x.view(size=(3, 2)),
+    lambda m, x: x[:1].expand(size=(4, 3)),
+    lambda m, x: x.split(split_size=1)[1],
+    lambda m, x: m.split(x, split_size_or_sections=[1, 1])[0],
+    lambda m, x: m.gather(x, 1, x.argmax(1, keepdim=True), sparse_grad=False),
+    lambda m, x: m.cat([x, x], axis=1),
+    lambda m, x: m.stack([x, x], axis=2),
+    lambda m, x: x.squeeze(axis=0),
+    lambda m, x: x.chunk(2, axis=1)[0],
+], ids=["permute", "Tensor.permute", "reshape", "view", "expand", "Tensor.split", "split",
+        "gather", "cat", "stack", "squeeze", "chunk"])
+def test_keyword_names_and_the_axis_alias_that_torch_takes(call):
+    # Before: TypeError, unexpected keyword argument
+    data = np.arange(6.0).reshape(2, 3)
+    ours, theirs = call(F, gn.tensor(data)), call(torch, torch.tensor(data))
+    assert ours.shape == tuple(theirs.shape) and ours.tolist() == theirs.tolist()
+
+
+def test_sizes_given_twice_or_dim_and_axis_together_are_refused():
+    x = gn.ones(2, 3)
+    with pytest.raises(TypeError, match=r"reshape: got sizes both as arguments \(3,\) and as "
+                                        r"shape=\(3, 2\)"):
+        x.reshape(3, shape=(3, 2))
+    with pytest.raises(TypeError, match="cat: got both dim=1 and its alias axis=0"):
+        F.cat([x, x], 1, axis=0)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda x: x.split(1.5), TypeError,
+     r"split: argument 'split_size_or_sections' must be an int or a list of ints, got float 1.5"),
+    (lambda x: x.split([1.5, 0.5]), TypeError,
+     r"split: argument 'split_size_or_sections\[0\]' must be an int, got float 1.5"),
+    (lambda x: x.chunk(1.5), TypeError, r"chunk: argument 'chunks' must be an int, got float"),
+    (lambda x: x.narrow(0, 0.5, 1), TypeError,
+     r"narrow: argument 'start' must be an int, got float 0.5"),
+    (lambda x: x.narrow(0, 1, -1), ValueError, r"narrow: length must be non-negative, got -1"),
+    (lambda x: F.pad(x, (1.5, 1)), TypeError, r"pad: argument 'pad\[0\]' must be an int, got "
+                                              r"float 1.5"),
+    (lambda x: x[:1, :1].expand(-2, 1), ValueError,
+     r"expand: size -2 at dimension 0 is not allowed .* input shape \(1, 1\)"),
+    (lambda x: x.mT[0].mT, ValueError, r"mT: tensor.mT is only supported on matrices or "
+                                       r"batches of matrices; got a 1-D tensor"),
+], ids=["split", "split-list", "chunk", "narrow-start", "narrow-length", "pad", "expand", "mT"])
+def test_bad_arguments_name_the_op_argument_and_value(call, error, message):
+    # Before: "'float' object is not iterable", NumPy's broadcast message, "start + length
+    # exceeds", "transpose: argument 'dim0' is -2" ...
+    with pytest.raises(error, match=message):
+        call(gn.ones(2, 3))

@@ -338,3 +338,28 @@ def test_comparisons_promote_as_torch_does(make):
     ours, theirs = make(gn), make(torch)
     assert ours.dtype == np.bool_
     np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+def test_mT_of_a_1d_tensor_is_refused_in_torchs_words_and_a_0d_one_is_kept():  # noqa: N802
+    # Before: "transpose: argument 'dim0' is -2"
+    with pytest.raises(RuntimeError, match="only supported on matrices or batches of matrices"):
+        _ = torch.tensor([1.0]).mT
+    with pytest.raises(ValueError, match=r"mT: tensor.mT is only supported on matrices or "
+                                         r"batches of matrices; got a 1-D tensor \(shape"):
+        _ = gn.tensor([1.0]).mT
+    with pytest.warns(UserWarning, match="deprecated on 0-D tensors"):
+        assert gn.tensor(2.0).mT.item() == 2.0
+    assert gn.ones(4, 2, 3).mT.shape == (4, 3, 2)
+
+
+@pytest.mark.parametrize("compare, expected", [
+    (lambda x: x < 300, [True, True]),
+    (lambda x: x == 257, [False, False]),
+    (lambda x: x > -200, [True, True]),
+], ids=["<300", "==257", ">-200"])
+def test_integer_comparisons_with_out_of_range_ints_stay_exact_not_wrapped(compare, expected):
+    # Arithmetic wraps such an int to the tensor's dtype as torch does (uint8 + 300 adds 44);
+    # comparisons deliberately stay exact (torch 2.13 wraps there too: uint8 [1, 255] < 300
+    # is [True, False] in torch), as glassnet's comparisons always were.
+    assert compare(gn.tensor(np.array([1, 255], np.uint8))).tolist() == expected
+    assert compare(gn.tensor(np.array([1, 127], np.int8))).tolist() == expected

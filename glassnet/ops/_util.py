@@ -193,8 +193,25 @@ def binary_operands(op: str, a, b):
         dtype = tensor.data.dtype
     elif dtype.kind == "b" and not isinstance(other, (bool, np.bool_)):
         dtype = np.dtype(np.int64)
-    scalar = np.asarray(other, dtype=dtype)
+    try:
+        scalar = np.asarray(other, dtype=dtype)
+    except OverflowError:  # a Python int out of the range of a narrow integer dtype
+        scalar = wrapped_int(op, other, dtype)
     return (tensor, scalar) if a_is_t else (scalar, tensor)
+
+
+_UINT64_MASK = (1 << 64) - 1
+
+
+def wrapped_int(op: str, value: int, dtype) -> np.ndarray:
+    """A Python int as a 0-d array of an integer ``dtype``, its bits cut to the dtype's width
+    as PyTorch does with a scalar operand (uint8 + 300 adds 300 - 256 = 44; NumPy refuses).
+    Only ints that fit in 64 bits (signed or unsigned), as in PyTorch; others are refused."""
+    if not -(1 << 63) <= value <= _UINT64_MASK:
+        raise OverflowError(f"{op}: the integer {value} does not fit in 64 bits, so it cannot "
+                            f"be used with a tensor of dtype {np.dtype(dtype)}")
+    # two's complement: the low 64 bits, then the low bits of those for narrower dtypes
+    return np.asarray(value & _UINT64_MASK, dtype=np.uint64).astype(dtype)
 
 
 def _cast_keep_graph(t: Tensor, dtype):
@@ -224,6 +241,14 @@ def normalize_dim(op: str, dim: int, ndim: int, arg: str = "dim") -> int:
             f"dimension(s) (expected {-size} to {size - 1})"
         )
     return int(dim) % size
+
+
+def dim_or_axis(op: str, dim, axis, default=None):
+    """``dim``, or ``axis``, NumPy's name for it, which PyTorch's ops with a ``dim`` take too
+    (``x.sum(axis=0)``); both at once are refused. Called only when ``axis`` is given."""
+    if dim is not default and dim != default:
+        raise TypeError(f"{op}: got both dim={dim!r} and its alias axis={axis!r}; pass one")
+    return axis
 
 
 def normalize_dims(op: str, dim, ndim: int) -> tuple | None:

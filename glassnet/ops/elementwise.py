@@ -7,6 +7,8 @@ broadcast dimensions by ``unbroadcast``.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from glassnet.autograd.function import Function
@@ -184,7 +186,9 @@ class Pow(Function):
     """a ** b (either may be a tensor).  Shape: broadcast(a, b).
 
     d/da = b * a^(b-1)   (0 where b == 0, as in PyTorch);
-    d/db = a^b * log(a)  (0 where a == 0 and b >= 0, as in PyTorch).
+    d/db = a^b * log(a)  (0 where a == 0 and b >= 0, as in PyTorch), log taken in the
+    result's dtype (a float32 base with a float64 exponent: log in float64, as PyTorch).
+    Integers to negative integer powers follow PyTorch's integer rule (``_integer_pow``).
     """
 
     @staticmethod
@@ -192,10 +196,9 @@ class Pow(Function):
         try:
             out = np.power(a, b)
         except ValueError as e:
-            if "negative integer powers" in str(e):
-                raise ValueError("pow: integers to negative integer powers are not allowed; "
-                                 "convert the base to float first (x.float() ** -1)") from None
-            raise broadcast_error("pow", _shape(a), _shape(b)) from None
+            if "negative integer powers" not in str(e):
+                raise broadcast_error("pow", _shape(a), _shape(b)) from None
+            out = _integer_pow(a, b)  # (pow() has refused a negative number exponent)
         ctx.a, ctx.b, ctx.out = a, b, out
         return out
 
@@ -209,10 +212,21 @@ class Pow(Function):
             grad_a = unbroadcast(grad * local, _shape(a))
         if need_b:
             with np.errstate(divide="ignore", invalid="ignore"):
-                log_a = np.log(a)
+                log_a = np.log(a, dtype=out.dtype)
             local = np.where((a == 0) & (b >= 0), 0.0, out * log_a).astype(grad.dtype, copy=False)
             grad_b = unbroadcast(grad * local, _shape(b))
         return grad_a, grad_b
+
+
+def _integer_pow(a, b) -> np.ndarray:
+    """a ** b for integer arrays with some b < 0 (NumPy refuses them), as PyTorch computes
+    it: 1 ** b = 1, (-1) ** b = 1 or -1 as b is even or odd, anything else 0 (1 / a ** -b
+    truncated towards zero; 0 ** -1 is 0 too, not a division error)."""
+    negative = b < 0
+    out = np.power(a, np.where(negative, 0, b))  # (the negative exponents' places are redone)
+    minus_one_power = np.where(b % 2 == 0, 1, -1)
+    reciprocal = np.where(a == 1, 1, np.where(a == -1, minus_one_power, 0))
+    return np.where(negative, reciprocal, out).astype(out.dtype, copy=False)
 
 
 class Exp(Function):
@@ -408,9 +422,25 @@ class Clone(Function):
 # --------------------------------------------------------------------- public functions
 def add(input, other, alpha=1) -> Tensor:
     """input + alpha * other, with broadcasting."""
-    if alpha != 1:
-        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+    if alpha != 1 or type(alpha) is not int:  # (the default, int 1: nothing to do)
+        other = _times_alpha("add", input, other, alpha)
     return Add.apply(*binary_operands("add", input, other))
+
+
+def _times_alpha(op: str, input, other, alpha):
+    """other * alpha for add and sub. PyTorch refuses a float alpha when the result would be
+    an integer (rather than silently computing in float), and a bool alpha unless it is bool."""
+    a, b = binary_operands(op, input, other)
+    result = np.result_type(*(v.data if isinstance(v, Tensor) else v for v in (a, b)))
+    if result.kind in "biu" and isinstance(alpha, (float, np.floating)):
+        raise TypeError(f"{op}: for integral input tensors, argument alpha must not be a "
+                        f"floating point number (got alpha={alpha!r}, result dtype {result})")
+    if result.kind != "b" and isinstance(alpha, (bool, np.bool_)):
+        raise TypeError(f"{op}: a bool alpha is only supported for bool results (got "
+                        f"alpha={alpha!r}, result dtype {result})")
+    if alpha == 1:  # (a float 1.0, checked above)
+        return other
+    return mul(other, alpha) if isinstance(other, Tensor) else other * alpha
 
 
 def sub(input, other, alpha=1) -> Tensor:
@@ -422,8 +452,8 @@ def sub(input, other, alpha=1) -> Tensor:
                   else "use ~ (logical_not) to invert a mask")
         raise TypeError(f"sub: subtraction with a bool {'tensor' if len(bools) < 2 else 'pair'}"
                         f" is not supported, as in PyTorch; {advice}")
-    if alpha != 1:
-        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+    if alpha != 1 or type(alpha) is not int:  # (the default, int 1: nothing to do)
+        other = _times_alpha("sub", input, other, alpha)
     return Sub.apply(*binary_operands("sub", input, other))
 
 
@@ -479,8 +509,19 @@ def _is_bool(value) -> bool:
 
 
 def pow(input, exponent) -> Tensor:
-    """input ** exponent; either may be a Tensor or a number."""
+    """input ** exponent; either may be a Tensor or a number. An integer tensor to a
+    negative integer number is refused, as in PyTorch (a negative exponent tensor is not)."""
+    if type(exponent) is not float and _negative_integer_number(exponent) and isinstance(
+            input, Tensor) and input.data.dtype.kind in "biu":
+        raise ValueError(f"pow: integers to negative integer powers are not allowed (exponent "
+                         f"{exponent}, base dtype {input.data.dtype}); convert the base to "
+                         "float first (x.float() ** -1)")
     return Pow.apply(*binary_operands("pow", input, exponent))
+
+
+def _negative_integer_number(value) -> bool:
+    """A Python or NumPy int below 0 (not a tensor or an array)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value < 0
 
 
 def square(input) -> Tensor:
@@ -504,8 +545,12 @@ def sqrt(input) -> Tensor:
 
 
 def abs(input) -> Tensor:  # noqa: A001 (PyTorch's name)
-    """|input|."""
-    return Abs.apply(as_tensor(input, "abs"))
+    """|input| (refused on a bool tensor, as in PyTorch)."""
+    x = as_tensor(input, "abs")
+    if x.data.dtype.kind == "b":
+        raise TypeError(f"abs: not implemented for bool tensors (shape {x.shape}), as in "
+                        "PyTorch; convert to int or float first")
+    return Abs.apply(x)
 
 
 def clamp(input, min=None, max=None) -> Tensor:  # noqa: A002 (PyTorch's names)
@@ -513,6 +558,11 @@ def clamp(input, min=None, max=None) -> Tensor:  # noqa: A002 (PyTorch's names)
     if min is None and max is None:
         raise ValueError("clamp: at least one of 'min' and 'max' must be given")
     x = as_tensor(input, "clamp")
+    for name, bound in (("min", min), ("max", max)):
+        if not isinstance(bound, (Tensor, np.ndarray, numbers.Real, np.generic, type(None))) \
+                or isinstance(bound, (np.complexfloating, np.str_, np.bytes_)):
+            raise TypeError(f"clamp: argument '{name}' must be a number or a Tensor, got "
+                            f"{type(bound).__name__} {bound!r}")
     # Tensor bounds take part in type promotion as a binary op's operands do (a float64
     # bound of shape (1,) makes a float32 clamp float64, a 0-d one does not), and are graph
     # inputs that get gradients. A float number makes an integer input float, as in PyTorch.

@@ -1,10 +1,10 @@
 """Reductions: sum, mean, max, min, amax, amin, var, std, logsumexp, argmax, argmin.
 
 Each reduces ``input`` over ``dim`` (an int, a tuple of ints, or None for every
-dimension) and drops the reduced dimensions unless ``keepdim=True``. Backward puts the
-reduced dimensions back (as size 1) and broadcasts the incoming gradient over them: a
-reduction sends d loss / d output to every element that contributed, times the local
-derivative.
+dimension; ``axis=`` is taken for it, as in PyTorch) and drops the reduced dimensions
+unless ``keepdim=True``. Backward puts the reduced dimensions back (as size 1) and
+broadcasts the incoming gradient over them: a reduction sends d loss / d output to every
+element that contributed, times the local derivative.
 """
 
 from __future__ import annotations
@@ -16,7 +16,14 @@ import numpy as np
 
 from glassnet import backend
 from glassnet.autograd.function import Function
-from glassnet.ops._util import as_tensor, check_float, float_input, normalize_dim, normalize_dims
+from glassnet.ops._util import (
+    as_tensor,
+    check_float,
+    dim_or_axis,
+    float_input,
+    normalize_dim,
+    normalize_dims,
+)
 from glassnet.ops.elementwise import maximum, minimum
 from glassnet.tensor import Tensor
 
@@ -286,8 +293,11 @@ def _check_nonempty(op: str, x: Tensor, axes: tuple | None) -> None:
             )
 
 
-def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
+def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None,  # noqa: A001
+        axis=None) -> Tensor:
     """Sum over ``dim`` (all dims when None). Integer and bool inputs sum to int64."""
+    if axis is not None:
+        dim = dim_or_axis("sum", dim, axis)
     x = as_tensor(input, "sum")
     if dtype is None:
         if x.data.dtype.kind in "biu":
@@ -297,8 +307,10 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor
     return Sum.apply(x, axes=_axes("sum", x, dim), keepdim=keepdim, dtype=dtype)
 
 
-def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=None) -> Tensor:
     """Mean over ``dim`` (all dims when None); floating input only, unless ``dtype`` is."""
+    if axis is not None:
+        dim = dim_or_axis("mean", dim, axis)
     x = as_tensor(input, "mean")
     if dtype is not None:
         dtype = np.dtype(dtype)
@@ -310,7 +322,9 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     return Mean.apply(x, axes=_axes("mean", x, dim), keepdim=keepdim, dtype=dtype)
 
 
-def _max_min(op: str, largest: bool, input, dim, keepdim):
+def _max_min(op: str, largest: bool, input, dim, keepdim, axis):
+    if axis is not None:
+        dim = dim_or_axis(op, dim, axis)
     x = as_tensor(input, op)
     if dim is None:
         if keepdim:
@@ -332,30 +346,34 @@ def _max_min(op: str, largest: bool, input, dim, keepdim):
     return (MaxResult if largest else MinResult)(values, Tensor._make(index, False, None))
 
 
-def max(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
+def max(input: Tensor, dim=None, keepdim: bool = False, *, axis=None):  # noqa: A001
     """Largest element (dim=None), or ``(values, indices)`` along an int ``dim``.
 
     With dim=None the gradient is shared evenly among tied maxima; along a dim it goes to
     the returned index (the first maximum). ``max(input, other_tensor)`` is ``maximum``.
     """
-    return _max_min("max", True, input, dim, keepdim)
+    return _max_min("max", True, input, dim, keepdim, axis)
 
 
-def min(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
+def min(input: Tensor, dim=None, keepdim: bool = False, *, axis=None):  # noqa: A001
     """Smallest element (dim=None), or ``(values, indices)`` along an int ``dim``."""
-    return _max_min("min", False, input, dim, keepdim)
+    return _max_min("min", False, input, dim, keepdim, axis)
 
 
-def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+def amax(input: Tensor, dim=(), keepdim: bool = False, *, axis=None) -> Tensor:
     """Largest values over ``dim`` (() or None: all dims); ties share the gradient evenly."""
+    if axis is not None:
+        dim = dim_or_axis("amax", dim, axis, ())
     x = as_tensor(input, "amax")
     axes = _axes("amax", x, dim)
     _check_nonempty("amax", x, axes)
     return AmaxAmin.apply(x, axes=axes, keepdim=keepdim, largest=True)
 
 
-def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+def amin(input: Tensor, dim=(), keepdim: bool = False, *, axis=None) -> Tensor:
     """Smallest values over ``dim`` (() or None: all dims); ties share the gradient evenly."""
+    if axis is not None:
+        dim = dim_or_axis("amin", dim, axis, ())
     x = as_tensor(input, "amin")
     axes = _axes("amin", x, dim)
     _check_nonempty("amin", x, axes)
@@ -376,29 +394,43 @@ def _var_args(op: str, x: Tensor, dim, unbiased, correction):
 
 
 def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
-        correction=None) -> Tensor:
+        correction=None, axis=None) -> Tensor:
     """Variance over ``dim``: sum((x - mean)^2) / (N - correction), correction 1 by default."""
+    if axis is not None:
+        dim = dim_or_axis("var", dim, axis)
     x = as_tensor(input, "var")
     axes, correction = _var_args("var", x, dim, unbiased, correction)
     return Var.apply(x, axes=axes, keepdim=keepdim, correction=correction)
 
 
 def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
-        correction=None) -> Tensor:
+        correction=None, axis=None) -> Tensor:
     """Standard deviation over ``dim``: sqrt(var(input, dim, correction=...))."""
+    if axis is not None:
+        dim = dim_or_axis("std", dim, axis)
     x = as_tensor(input, "std")
     axes, correction = _var_args("std", x, dim, unbiased, correction)
     return Std.apply(x, axes=axes, keepdim=keepdim, correction=correction)
 
 
-def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
-    """log(sum(exp(input))) over ``dim``, without overflow; integers become float."""
+def logsumexp(input: Tensor, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
+    """log(sum(exp(input))) over ``dim`` (required, or given as ``axis``), without overflow;
+    integers become float."""
+    if axis is not None:
+        dim = dim_or_axis("logsumexp", dim, axis)
+    elif dim is None:
+        raise TypeError("logsumexp: missing argument 'dim' (an int or a tuple of ints)")
     x = float_input("logsumexp", as_tensor(input, "logsumexp"))
     return LogSumExp.apply(x, axes=_axes("logsumexp", x, dim), keepdim=keepdim)
 
 
-def _arg(op: str, find, input, dim, keepdim) -> Tensor:
+def _arg(op: str, find, input, dim, keepdim, axis) -> Tensor:
+    if axis is not None:
+        dim = dim_or_axis(op, dim, axis)
     x = as_tensor(input, op)
+    if x.data.dtype.kind == "b":
+        raise TypeError(f"{op}: does not support bool input (shape {x.shape}), as in "
+                        "PyTorch; convert it with .int() first")
     if dim is None:
         _check_nonempty(op, x, None)
         index = find(x.data, axis=None, keepdims=keepdim)
@@ -409,11 +441,13 @@ def _arg(op: str, find, input, dim, keepdim) -> Tensor:
     return Tensor._make(np.asarray(index, dtype=np.int64), False, None)
 
 
-def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
+           axis=None) -> Tensor:
     """Index of the largest element (flattened when dim=None); int64, no gradient."""
-    return _arg("argmax", np.argmax, input, dim, keepdim)
+    return _arg("argmax", np.argmax, input, dim, keepdim, axis)
 
 
-def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
+           axis=None) -> Tensor:
     """Index of the smallest element (flattened when dim=None); int64, no gradient."""
-    return _arg("argmin", np.argmin, input, dim, keepdim)
+    return _arg("argmin", np.argmin, input, dim, keepdim, axis)

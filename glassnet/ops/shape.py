@@ -19,7 +19,14 @@ import numpy as np
 
 from glassnet.autograd import versions
 from glassnet.autograd.function import Function
-from glassnet.ops._util import as_tensor, in_place, normalize_dim, normalize_dims, unbroadcast
+from glassnet.ops._util import (
+    as_tensor,
+    dim_or_axis,
+    in_place,
+    normalize_dim,
+    normalize_dims,
+    unbroadcast,
+)
 from glassnet.ops.elementwise import cast
 from glassnet.tensor import Tensor
 
@@ -65,14 +72,32 @@ def _reshape_error(op: str, in_shape: tuple, shape: tuple) -> Exception:
     )
 
 
-def _sizes(op: str, sizes: tuple) -> tuple:
-    """Accept ``f(x, 2, 3)`` and ``f(x, (2, 3))`` alike, as PyTorch does."""
+def _sizes(op: str, sizes: tuple, keyword=None, name: str = "size") -> tuple:
+    """Accept ``f(x, 2, 3)``, ``f(x, (2, 3))`` and the keyword ``f(x, name=(2, 3))`` alike,
+    as PyTorch does (``keyword`` is the keyword's value, None when not given)."""
+    if keyword is not None:
+        if sizes:
+            raise TypeError(f"{op}: got sizes both as arguments {sizes} and as "
+                            f"{name}={keyword!r}; pass one")
+        sizes = (keyword,)
     if len(sizes) == 1 and not isinstance(sizes[0], (int, np.integer)):
         sizes = sizes[0]
     try:
         return tuple(operator.index(s) for s in sizes)
     except TypeError:
         raise TypeError(f"{op}: sizes must be ints, got {sizes!r}") from None
+
+
+def _int_arg(op: str, name: str, value) -> int:
+    """An int argument (a Python or NumPy int, or a one-element integer tensor), or a
+    TypeError naming it; bools are refused, as in PyTorch."""
+    if not isinstance(value, (bool, np.bool_)):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    raise TypeError(f"{op}: argument '{name}' must be an int, got {type(value).__name__} "
+                    f"{value!r}")
 
 
 class Permute(Function):
@@ -342,20 +367,26 @@ class Cat(Function):
     """
 
     @staticmethod
-    def forward(ctx, *arrays, dim=0, dtype=None):
-        ctx.dim = dim
-        ctx.sizes = [a.shape[dim] for a in arrays]
+    def forward(ctx, *arrays, dim=0, dtype=None, skip=None):
+        # skip: which inputs are PyTorch's legacy empty tensors of shape (0,), left out when
+        # the others have another shape (their gradient is empty too); None: none is
+        ctx.dim, ctx.skip = dim, skip
+        ctx.sizes = [None if skip and skip[i] else a.shape[dim] for i, a in enumerate(arrays)]
         ctx.dtypes = [a.dtype for a in arrays]
+        joined = [a for a, size in zip(arrays, ctx.sizes, strict=True) if size is not None]
         try:
-            return np.concatenate(arrays, axis=dim, dtype=dtype)
+            return np.concatenate(joined, axis=dim, dtype=dtype)
         except ValueError:
-            raise _mismatch_error("cat", [a.shape for a in arrays], dim) from None
+            raise _mismatch_error("cat", [a.shape for a in joined], dim) from None
 
     @staticmethod
     def backward(ctx, grad):
         lead = (slice(None),) * ctx.dim
         grads, start = [], 0
         for need, size, dtype in zip(ctx.needs_input_grad, ctx.sizes, ctx.dtypes, strict=True):
+            if size is None:  # a skipped (0,) input
+                grads.append(np.zeros(0, dtype) if need else None)
+                continue
             piece = grad[lead + (slice(start, start + size),)] if need else None
             grads.append(None if piece is None else piece.astype(dtype, copy=False))
             start += size
@@ -488,17 +519,19 @@ def _pad_map(mode: str, n: int, lo: int, hi: int, dim: int, shape: tuple) -> np.
 
 
 # --------------------------------------------------------------------- public functions
-def reshape(input: Tensor, *shape) -> Tensor:
-    """The same values in ``shape`` (one size may be -1: inferred). A view when possible."""
+def reshape(input: Tensor, *sizes, shape=None) -> Tensor:
+    """The same values in ``shape`` (one size may be -1: inferred). A view when possible.
+    The sizes may be given as arguments, one tuple, or ``shape=`` (PyTorch's keyword)."""
     x = as_tensor(input, "reshape")
-    return Reshape.apply(x, shape=_sizes("reshape", shape), op="reshape")
+    return Reshape.apply(x, shape=_sizes("reshape", sizes, shape, "shape"), op="reshape")
 
 
-def view(input: Tensor, *shape) -> Tensor:
-    """Like reshape. PyTorch's view refuses inputs whose strides cannot be viewed in the new
-    shape; glassnet's view then copies, as reshape does, instead of raising."""
+def view(input: Tensor, *sizes, size=None) -> Tensor:
+    """Like reshape (sizes as arguments, one tuple or ``size=``). PyTorch's view refuses
+    inputs whose strides cannot be viewed in the new shape; glassnet's view then copies, as
+    reshape does, instead of raising."""
     x = as_tensor(input, "view")
-    return Reshape.apply(x, shape=_sizes("view", shape), op="view")
+    return Reshape.apply(x, shape=_sizes("view", sizes, size), op="view")
 
 
 def view_as(input: Tensor, other: Tensor) -> Tensor:
@@ -530,9 +563,11 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return Reshape.apply(x, shape=new, op="flatten")
 
 
-def squeeze(input: Tensor, dim=None) -> Tensor:
-    """Drop size-1 dimensions: all of them, or those in ``dim`` (an int or a tuple).
-    A listed dimension whose size is not 1 is left alone, as in PyTorch."""
+def squeeze(input: Tensor, dim=None, *, axis=None) -> Tensor:
+    """Drop size-1 dimensions: all of them, or those in ``dim`` (or ``axis``; an int or a
+    tuple). A listed dimension whose size is not 1 is left alone, as in PyTorch."""
+    if axis is not None:
+        dim = dim_or_axis("squeeze", dim, axis)
     x = as_tensor(input, "squeeze")
     axes = normalize_dims("squeeze", dim, x.ndim)
     new = tuple(n for i, n in enumerate(x.shape) if n != 1 or (axes is not None and i not in axes))
@@ -546,10 +581,11 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
     return Reshape.apply(x, shape=x.shape[:d] + (1,) + x.shape[d:], op="unsqueeze")
 
 
-def permute(input: Tensor, *dims) -> Tensor:
-    """Reorder dimensions: output dim i is input dim dims[i]. A view."""
+def permute(input: Tensor, *order, dims=None) -> Tensor:
+    """Reorder dimensions: output dim i is input dim dims[i] (given as arguments, one tuple
+    or ``dims=``). A view."""
     x = as_tensor(input, "permute")
-    dims = _sizes("permute", dims)
+    dims = _sizes("permute", order, dims, "dims")
     ndim = x.ndim
     if sorted(dims) == list(range(ndim)):  # the common case: already a valid permutation
         return Permute.apply(x, dims=dims)
@@ -574,11 +610,12 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     return Permute.apply(x, dims=tuple(dims))
 
 
-def expand(input: Tensor, *sizes) -> Tensor:
-    """Repeat size-1 dimensions to ``sizes`` without copying (-1 keeps a size; new leading
-    dimensions may be added). Backward sums over the copies."""
+def expand(input: Tensor, *sizes, size=None) -> Tensor:
+    """Repeat size-1 dimensions to ``sizes`` (arguments, one tuple or ``size=``) without
+    copying (-1 keeps a size; new leading dimensions may be added). Backward sums over the
+    copies."""
     x = as_tensor(input, "expand")
-    sizes = _sizes("expand", sizes)
+    sizes = _sizes("expand", sizes, size)
     shape = x.shape
     lead = len(sizes) - len(shape)
     if lead < 0:
@@ -594,6 +631,10 @@ def expand(input: Tensor, *sizes) -> Tensor:
         have = shape[i - lead]
         if size == -1:
             out[i] = have
+        elif size < 0:
+            raise ValueError(f"expand: size {size} at dimension {i} is not allowed (sizes must "
+                             f"be non-negative, or -1 to keep one; sizes {sizes}, input shape "
+                             f"{shape})")
         elif size != have and have != 1:
             raise ValueError(
                 f"expand: the expanded size {size} must match the existing size {have} at "
@@ -671,7 +712,7 @@ def _put_operands(op: str, x: Tensor, index, value) -> tuple:
             value = cast(value, x.data.dtype)  # the gradient is cast back
         shape = value.shape
     else:
-        value = np.asarray(value).astype(x.data.dtype)
+        value = _number_or_array(op, value, x.data.dtype)
         shape = value.shape
     try:
         fits = np.broadcast_shapes(_drop_leading_ones(shape, target.ndim),
@@ -685,18 +726,60 @@ def _put_operands(op: str, x: Tensor, index, value) -> tuple:
     return idx, value
 
 
-def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
-    """out[..., i, ...] = input[..., index[..., i, ...], ...] along ``dim``."""
+def _number_or_array(op: str, value, dtype: np.dtype) -> np.ndarray:
+    """A value that is not a Tensor, as an array of ``dtype``: numbers are checked first
+    (``check_number_fits``); strings, None and the like are refused, as in PyTorch."""
+    if dtype.kind in "iu":
+        check_number_fits(op, value, dtype)
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{op}: can't write a value of type {type(value).__name__} "
+                        f"({value!r}) into a tensor of dtype {dtype}")
+    return array.astype(dtype)
+
+
+_INT64 = np.iinfo(np.int64)
+
+
+def check_number_fits(op: str, value, dtype: np.dtype) -> None:
+    """Refuse, as PyTorch does, a number written into an integer tensor (``x[i] = v``,
+    ``fill_``) that its dtype cannot hold: NaN, inf, a float out of the dtype's range, an int
+    out of it (NumPy would write INT64_MIN for NaN and wrap 300 to 44 in int8). As in
+    PyTorch, an unsigned dtype takes -max..-1 as wrapped (uint8 stores -1 as 255)."""
+    if dtype.kind not in "iu" or isinstance(value, (bool, np.bool_)):
+        return
+    info = np.iinfo(dtype)
+    if isinstance(value, (int, np.integer)):
+        value = int(value)
+        lowest = -info.max if dtype.kind == "u" else info.min
+        fits = _INT64.min <= value <= _INT64.max and lowest <= value <= info.max
+    elif isinstance(value, (float, np.floating)):
+        fits = info.min <= value <= info.max  # (False for NaN and inf)
+    else:
+        return
+    if not fits:
+        raise ValueError(f"{op}: value {value!r} cannot be converted to type {dtype} without "
+                         "overflow (as in PyTorch)")
+
+
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+    """out[..., i, ...] = input[..., index[..., i, ...], ...] along ``dim``. As in PyTorch, a
+    0-d input or index counts as 1-d (a 0-d index into a 1-d input gives a 0-d result).
+    ``sparse_grad`` is PyTorch's; glassnet's gradients are dense, so only False is taken."""
     x = as_tensor(input, "gather")
     if not isinstance(index, Tensor) or index.dtype.kind not in "iu":
         got = f"dtype {index.dtype}" if isinstance(index, Tensor) else type(index).__name__
         raise TypeError(f"gather: argument 'index' must be an int64 tensor, got {got}")
+    if sparse_grad:
+        raise ValueError("gather: sparse_grad=True is not supported (glassnet has no sparse "
+                         "gradients); leave it False for a dense gradient")
     d = normalize_dim("gather", dim, x.ndim)
     idx, shape = index.data, x.shape
-    if idx.ndim != len(shape):
+    if max(idx.ndim, 1) != max(len(shape), 1):  # (0-d counts as 1-d, as in PyTorch)
         raise ValueError(f"gather: index has {idx.ndim} dimension(s) but input has "
                          f"{len(shape)} (index shape {idx.shape}, input shape {shape})")
-    if any(i > n for k, (i, n) in enumerate(zip(idx.shape, shape, strict=True)) if k != d):
+    if idx.ndim == len(shape) and any(
+            i > n for k, (i, n) in enumerate(zip(idx.shape, shape, strict=True)) if k != d):
         raise ValueError(f"gather: index shape {idx.shape} is larger than input shape {shape} "
                          f"outside dimension {d}")
     size = shape[d] if shape else 1
@@ -704,9 +787,10 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
         bad = idx[(idx < 0) | (idx >= size)].flat[0]
         raise IndexError(f"gather: index {bad} is out of bounds for dimension {d} with size "
                          f"{size} (input shape {shape}, index shape {idx.shape})")
-    if not shape:  # a 0-d input: gather from it seen as (1,)
-        one = Gather.apply(Reshape.apply(x, shape=(1,)), index=idx.reshape(1), dim=0)
-        return Reshape.apply(one, shape=())
+    if idx.ndim == 0 or not shape:  # a 0-d side: gather with both seen as 1-d
+        flat = Reshape.apply(x, shape=(-1,)) if not shape else x
+        one = Gather.apply(flat, index=idx.reshape(-1), dim=0)
+        return Reshape.apply(one, shape=idx.shape)
     return Gather.apply(x, index=idx, dim=d)
 
 
@@ -729,18 +813,29 @@ def _join_dtype(tensors: list):
     return max(floats, key=lambda d: d.itemsize) if floats else np.result_type(*dtypes)
 
 
-def cat(tensors, dim: int = 0) -> Tensor:
-    """Concatenate along an existing dimension ``dim``."""
+def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
+    """Concatenate along an existing dimension ``dim`` (or ``axis``). As in PyTorch, empty
+    1-d tensors (shape (0,)) are skipped when the others have another shape; they still
+    take part in the result's dtype."""
+    if axis is not None:
+        dim = dim_or_axis("cat", dim, axis, 0)
     ts = _tensor_list("cat", tensors)
     if any(t.ndim == 0 for t in ts):
         i = next(i for i, t in enumerate(ts) if t.ndim == 0)
         raise ValueError(f"cat: tensor {i} is 0-d and cannot be concatenated (use stack)")
-    d = normalize_dim("cat", dim, ts[0].ndim)
-    return Cat.apply(*ts, dim=d, dtype=_join_dtype(ts))
+    skip = tuple(t.shape == (0,) for t in ts)
+    if all(skip):  # only (0,) tensors: PyTorch takes any int dim and gives (0,)
+        _int_arg("cat", "dim", dim)
+        return Cat.apply(*ts, dim=0, dtype=_join_dtype(ts))
+    first = ts[skip.index(False)]  # the dim counts in the first tensor that is not skipped
+    d = normalize_dim("cat", dim, first.ndim)
+    return Cat.apply(*ts, dim=d, dtype=_join_dtype(ts), skip=skip if any(skip) else None)
 
 
-def stack(tensors, dim: int = 0) -> Tensor:
-    """Join equal-shaped tensors along a new dimension ``dim``."""
+def stack(tensors, dim: int = 0, *, axis=None) -> Tensor:
+    """Join equal-shaped tensors along a new dimension ``dim`` (or ``axis``)."""
+    if axis is not None:
+        dim = dim_or_axis("stack", dim, axis, 0)
     ts = _tensor_list("stack", tensors)
     d = normalize_dim("stack", dim, ts[0].ndim + 1)
     return Stack.apply(*ts, dim=d, dtype=_join_dtype(ts))
@@ -756,27 +851,33 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     d = normalize_dim("narrow", dim, x.ndim)
     if x.ndim == 0:
         raise ValueError("narrow: cannot narrow a 0-d tensor")
+    start, length = _int_arg("narrow", "start", start), _int_arg("narrow", "length", length)
+    if length < 0:
+        raise ValueError(f"narrow: length must be non-negative, got {length}")
     size = x.shape[d]
     if not -size <= start <= size:
         raise IndexError(f"narrow: start {start} is out of range for dimension {d} of size "
                          f"{size} (input shape {x.shape})")
     start = start % size if start < 0 else start
-    if length < 0 or start + length > size:
+    if start + length > size:
         raise ValueError(f"narrow: start ({start}) + length ({length}) exceeds dimension {d} "
                          f"of size {size} (input shape {x.shape})")
     return _narrow(x, d, start, length)
 
 
-def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+def split(tensor: Tensor, split_size_or_sections=None, dim: int = 0, *,
+          split_size=None) -> tuple:
     """Split into pieces of ``split_size`` (the last may be smaller) or of the listed sizes;
-    returns a tuple of views."""
+    returns a tuple of views. ``split_size=`` is Tensor.split's name for the argument,
+    ``split_size_or_sections=`` torch.split's; either is taken."""
     x = as_tensor(tensor, "split")
+    sections = _split_sizes_argument(split_size_or_sections, split_size)
     if x.ndim == 0:
         raise ValueError("split: cannot split a 0-d tensor")
     d = normalize_dim("split", dim, x.ndim)
     size = x.shape[d]
-    if isinstance(split_size_or_sections, (int, np.integer)):
-        step = int(split_size_or_sections)
+    if not isinstance(sections, (list, tuple)):
+        step = sections
         if step < 0 or (step == 0 and size != 0):
             raise ValueError(f"split: split_size must be positive, got {step} (dimension {d} "
                              f"of size {size})")
@@ -784,7 +885,7 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
         if len(sizes) > 1 and sizes[-1] == 0:
             sizes.pop()
     else:
-        sizes = [operator.index(s) for s in split_size_or_sections]
+        sizes = sections
         if any(s < 0 for s in sizes) or sum(sizes) != size:
             raise ValueError(f"split: split sizes {sizes} must be non-negative and sum to "
                              f"{size}, the size of dimension {d} (input shape {x.shape})")
@@ -795,10 +896,28 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     return tuple(pieces)
 
 
-def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+def _split_sizes_argument(split_size_or_sections, split_size) -> int | list:
+    """split's size argument, under either of its names: an int, or a list of ints."""
+    if (split_size_or_sections is None) == (split_size is None):
+        raise TypeError("split: pass the split size (an int or a list of ints) once, as "
+                        "split_size_or_sections or split_size")
+    value = split_size if split_size_or_sections is None else split_size_or_sections
+    if isinstance(value, (list, tuple)):
+        return [_int_arg("split", f"split_size_or_sections[{i}]", v)
+                for i, v in enumerate(value)]
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return int(value)
+    raise TypeError(f"split: argument 'split_size_or_sections' must be an int or a list of "
+                    f"ints, got {type(value).__name__} {value!r}")
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0, *, axis=None) -> tuple:
     """Split into ``chunks`` pieces of ceil(size / chunks) (fewer pieces when that divides
-    the size into fewer), as PyTorch does."""
+    the size into fewer), as PyTorch does; ``dim`` may be given as ``axis``."""
+    if axis is not None:
+        dim = dim_or_axis("chunk", dim, axis, 0)
     x = as_tensor(input, "chunk")
+    chunks = _int_arg("chunk", "chunks", chunks)
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be greater than 0, got {chunks}")
     if x.ndim == 0:
@@ -819,7 +938,10 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     if mode not in PAD_MODES:
         raise ValueError(f"pad: mode must be one of {', '.join(map(repr, PAD_MODES))}; "
                          f"got {mode!r}")
-    amounts = [operator.index(p) for p in pad]
+    if not isinstance(pad, (list, tuple, np.ndarray)):
+        raise TypeError(f"pad: argument 'pad' must be a tuple of ints, got "
+                        f"{type(pad).__name__} {pad!r}")
+    amounts = [_int_arg("pad", f"pad[{i}]", p) for i, p in enumerate(pad)]
     shape = x.shape
     if len(amounts) % 2 or len(amounts) > 2 * len(shape):
         raise ValueError(f"pad: pad {tuple(amounts)} must have an even length of at most "
