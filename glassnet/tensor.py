@@ -512,7 +512,9 @@ class Tensor:
 
     def _fill(self, op: str, value) -> Tensor:
         if not isinstance(value, Tensor):  # NaN, inf, 300 into int8 ...: refused as PyTorch
-            shape_ops.check_number_fits(op, value, self.data.dtype)
+            check_number_fits(op, value, self.data.dtype)
+            if self.data.dtype.kind in "iu" and isinstance(value, (int, np.integer)):
+                value = np.asarray(value).astype(self.data.dtype)  # uint8 takes -1 as 255
         if grad_mode._state.enabled and (self._requires_grad or _requires_grad(value)):
             return self._record(op, None, value)
         return self._write(op, value.data if isinstance(value, Tensor) else value)
@@ -659,7 +661,7 @@ def _add_methods() -> None:
 from glassnet import functional as F  # noqa: E402  (ops import Tensor from this module)
 from glassnet.autograd import engine  # noqa: E402
 from glassnet.ops import shape as shape_ops  # noqa: E402
-from glassnet.ops._util import binary_operands, broadcasting  # noqa: E402
+from glassnet.ops._util import binary_operands, broadcasting, check_number_fits  # noqa: E402
 
 _OPERANDS = (Tensor, np.ndarray, numbers.Number, np.generic)  # what comparisons take
 

@@ -268,3 +268,15 @@ def test_clamp_with_a_bound_that_is_not_a_number_names_the_argument(kwargs):
     with pytest.raises(TypeError, match=rf"clamp: argument '{name}' must be a number or a "
                                         rf"Tensor, got (str|complex) {bound!r}"):
         gn.tensor([1.0, 2.0]).clamp(**kwargs)
+
+
+@pytest.mark.parametrize("dtype, exponent", [(np.int8, 200), (np.uint8, 300)])
+def test_an_integer_exponent_out_of_the_bases_range_is_refused_like_torch(dtype, exponent):
+    # Before: the exponent wrapped as + and * wrap a scalar (200 became -56 in int8) and the
+    # power came out as [1, 0]; torch refuses it.
+    base = np.array([1, 2], dtype)
+    with pytest.raises(RuntimeError, match="without overflow"):
+        torch.tensor(base) ** exponent
+    with pytest.raises(ValueError, match=rf"^pow: value {exponent} cannot be converted to type "
+                                         rf"{np.dtype(dtype)} without overflow"):
+        gn.tensor(base) ** exponent

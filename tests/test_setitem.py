@@ -432,3 +432,29 @@ def test_a_value_that_is_not_a_number_is_refused_naming_its_type(value):
                                         rf"of dtype float32"):
         x[0] = value
     assert x.tolist() == [1.0, 2.0]
+
+
+def test_a_0d_index_array_mixed_with_arrays_still_writes_and_backpropagates_like_torch():
+    # Before: a 0-d integer tensor (or 0-d array) among the integers made the first
+    # selection an advanced index, a copy: writes, accumulations and gradients were lost.
+    x = np.arange(24.0).reshape(2, 3, 4)
+    ours, theirs = gn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours[gn.tensor(1), :, gn.tensor([0, 1])].sum().backward()
+    theirs[torch.tensor(1), :, torch.tensor([0, 1])].sum().backward()
+    np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+    for index in ((gn.tensor(1), slice(None), [0, 1]), (np.array(1), slice(None), [0, 1])):
+        y = gn.zeros(2, 3, 4)
+        y[index] = 5.0
+        assert y.data.sum() == 30.0
+    out = F.index_put(gn.zeros(2, 3, 4), (gn.tensor(1), slice(None), gn.tensor([0, 1, 1])),
+                      gn.tensor(1.0), accumulate=True)
+    expected = torch.zeros(2, 3, 4).index_put(
+        (torch.tensor(1), torch.arange(3)[:, None], torch.tensor([0, 1, 1])), torch.tensor(1.0),
+        accumulate=True)
+    np.testing.assert_array_equal(out.data, expected.numpy())
+
+
+def test_fill_of_an_unsigned_tensor_with_a_negative_int_wraps_as_torch_does():
+    ours = gn.tensor(np.array([1, 2], np.uint8))
+    ours.fill_(-1)  # before: NumPy's raw OverflowError
+    np.testing.assert_array_equal(ours.data, torch.tensor([1, 2], dtype=torch.uint8).fill_(-1))

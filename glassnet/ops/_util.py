@@ -214,6 +214,30 @@ def wrapped_int(op: str, value: int, dtype) -> np.ndarray:
     return np.asarray(value & _UINT64_MASK, dtype=np.uint64).astype(dtype)
 
 
+_INT64 = np.iinfo(np.int64)
+
+
+def check_number_fits(op: str, value, dtype: np.dtype) -> None:
+    """Refuse, as PyTorch does, a number written into an integer tensor (``x[i] = v``,
+    ``fill_``) that its dtype cannot hold: NaN, inf, a float out of the dtype's range, an int
+    out of it (NumPy would write INT64_MIN for NaN and wrap 300 to 44 in int8). As in
+    PyTorch, an unsigned dtype takes -max..-1 as wrapped (uint8 stores -1 as 255)."""
+    if dtype.kind not in "iu" or isinstance(value, (bool, np.bool_)):
+        return
+    info = np.iinfo(dtype)
+    if isinstance(value, (int, np.integer)):
+        value = int(value)
+        lowest = -info.max if dtype.kind == "u" else info.min
+        fits = _INT64.min <= value <= _INT64.max and lowest <= value <= info.max
+    elif isinstance(value, (float, np.floating)):
+        fits = info.min <= value <= info.max  # (False for NaN and inf)
+    else:
+        return
+    if not fits:
+        raise ValueError(f"{op}: value {value!r} cannot be converted to type {dtype} without "
+                         "overflow (as in PyTorch)")
+
+
 def _cast_keep_graph(t: Tensor, dtype):
     """A 0-d operand cast to ``dtype``: through the graph when it needs a gradient."""
     if t.requires_grad:

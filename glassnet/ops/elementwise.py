@@ -18,6 +18,7 @@ from glassnet.ops._util import (
     broadcast_error,
     broadcasting,
     check_broadcast,
+    check_number_fits,
     float_input,
     signs,
     unbroadcast,
@@ -511,17 +512,15 @@ def _is_bool(value) -> bool:
 def pow(input, exponent) -> Tensor:
     """input ** exponent; either may be a Tensor or a number. An integer tensor to a
     negative integer number is refused, as in PyTorch (a negative exponent tensor is not)."""
-    if type(exponent) is not float and _negative_integer_number(exponent) and isinstance(
-            input, Tensor) and input.data.dtype.kind in "biu":
-        raise ValueError(f"pow: integers to negative integer powers are not allowed (exponent "
-                         f"{exponent}, base dtype {input.data.dtype}); convert the base to "
-                         "float first (x.float() ** -1)")
+    if isinstance(input, Tensor) and input.data.dtype.kind in "biu" and isinstance(
+            exponent, (int, np.integer)) and not isinstance(exponent, (bool, np.bool_)):
+        if exponent < 0:
+            raise ValueError(f"pow: integers to negative integer powers are not allowed "
+                             f"(exponent {exponent}, base dtype {input.data.dtype}); convert "
+                             "the base to float first (x.float() ** -1)")
+        if input.data.dtype.kind in "iu":  # no wrapping (as + and * do): 200 in int8 is -56
+            check_number_fits("pow", exponent, input.data.dtype)
     return Pow.apply(*binary_operands("pow", input, exponent))
-
-
-def _negative_integer_number(value) -> bool:
-    """A Python or NumPy int below 0 (not a tensor or an array)."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value < 0
 
 
 def square(input) -> Tensor:

@@ -21,6 +21,7 @@ from glassnet.autograd import versions
 from glassnet.autograd.function import Function
 from glassnet.ops._util import (
     as_tensor,
+    check_number_fits,
     dim_or_axis,
     in_place,
     normalize_dim,
@@ -266,7 +267,9 @@ class SelectFirst:
         select, rest = [], []
         for item in items:
             if _is_integer(item):
-                select.append(item)
+                # int(): NumPy reads a 0-d array as an advanced index, and select must stay
+                # basic (a view: writes and gradients go through it)
+                select.append(int(item))
             elif item is None:
                 rest.append(None)
             elif item is Ellipsis:
@@ -317,23 +320,30 @@ def _numpy_index(index) -> tuple[tuple | SelectFirst, bool]:
     if not isinstance(index, tuple):
         index = (index,)
     items, accumulate = [], False
+    has_integer = has_array = False  # both: PyTorch's layout (SelectFirst), not NumPy's
     for item in index:
         if isinstance(item, Tensor):
             item = item.data
         elif isinstance(item, (list, tuple)):
             item = np.asarray(item) if len(item) else np.empty(0, dtype=np.int64)
-        if isinstance(item, np.ndarray) and item.dtype == np.uint8:
-            # PyTorch 2.13 still reads a uint8 index as a mask (deprecated, with this warning)
-            warnings.warn("indexing with dtype uint8 is deprecated, as in PyTorch, and reads "
-                          "it as a mask; use a bool tensor instead", UserWarning, stacklevel=4)
-            item = item.astype(bool)
-        if isinstance(item, np.ndarray) and item.dtype.kind in "iu" and item.size > 1:
-            accumulate = True
+        if isinstance(item, np.ndarray):
+            if item.dtype == np.uint8:
+                # PyTorch 2.13 still reads a uint8 index as a mask (deprecated, this warning)
+                warnings.warn("indexing with dtype uint8 is deprecated, as in PyTorch, and "
+                              "reads it as a mask; use a bool tensor instead", UserWarning,
+                              stacklevel=4)
+                item = item.astype(bool)
+            if item.dtype.kind in "iu" and item.size > 1:
+                accumulate = True
+            if _is_integer(item):
+                has_integer = True
+            else:
+                has_array = True
+        elif not has_integer and _is_integer(item):
+            has_integer = True
         items.append(item)
     items = tuple(items)
-    mixed = any(_is_integer(item) for item in items) and any(
-        isinstance(item, np.ndarray) and not _is_integer(item) for item in items)
-    return (SelectFirst(items) if mixed else items), accumulate
+    return (SelectFirst(items) if has_integer and has_array else items), accumulate
 
 
 class Gather(Function):
@@ -738,28 +748,6 @@ def _number_or_array(op: str, value, dtype: np.dtype) -> np.ndarray:
     return array.astype(dtype)
 
 
-_INT64 = np.iinfo(np.int64)
-
-
-def check_number_fits(op: str, value, dtype: np.dtype) -> None:
-    """Refuse, as PyTorch does, a number written into an integer tensor (``x[i] = v``,
-    ``fill_``) that its dtype cannot hold: NaN, inf, a float out of the dtype's range, an int
-    out of it (NumPy would write INT64_MIN for NaN and wrap 300 to 44 in int8). As in
-    PyTorch, an unsigned dtype takes -max..-1 as wrapped (uint8 stores -1 as 255)."""
-    if dtype.kind not in "iu" or isinstance(value, (bool, np.bool_)):
-        return
-    info = np.iinfo(dtype)
-    if isinstance(value, (int, np.integer)):
-        value = int(value)
-        lowest = -info.max if dtype.kind == "u" else info.min
-        fits = _INT64.min <= value <= _INT64.max and lowest <= value <= info.max
-    elif isinstance(value, (float, np.floating)):
-        fits = info.min <= value <= info.max  # (False for NaN and inf)
-    else:
-        return
-    if not fits:
-        raise ValueError(f"{op}: value {value!r} cannot be converted to type {dtype} without "
-                         "overflow (as in PyTorch)")
 
 
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
