@@ -204,3 +204,48 @@ def test_nan_inputs_give_torchs_values_and_gradients(name, dtype):
     ours.backward(upstream)
     theirs.backward(torch.tensor(upstream))
     np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-6)
+
+
+# --------------------------------------------------------------------- inplace=True
+INPLACE = [("ReLU", {}), ("LeakyReLU", {"negative_slope": 0.2}), ("ELU", {"alpha": 0.7})]
+
+
+@pytest.mark.parametrize("name, kwargs", INPLACE, ids=[n for n, _ in INPLACE])
+def test_inplace_activation_layers_write_into_their_input_like_torch(name, kwargs):
+    # Before: nn.ReLU(inplace=True), torchvision's usual spelling, was a TypeError.
+    x = np.random.default_rng(3).standard_normal((3, 4))
+    x[0, 0] = 0.0
+    ours = getattr(gn.nn, name)(inplace=True, **kwargs)
+    theirs = getattr(torch.nn, name)(inplace=True, **kwargs)
+    assert repr(ours) == repr(theirs)
+    w, tw = gn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    h, th = w * 2.0, tw * 2.0
+    out, t_out = ours(h), theirs(th)
+    assert out is h and t_out is th  # the input itself, changed
+    np.testing.assert_allclose(h.data, th.detach().numpy(), rtol=1e-15, atol=0)
+    g = np.random.default_rng(4).standard_normal(x.shape)
+    out.backward(gn.tensor(g))
+    t_out.backward(torch.tensor(g))
+    np.testing.assert_allclose(w.grad.data, tw.grad.numpy(), rtol=1e-14, atol=1e-15)
+    np.testing.assert_array_equal(getattr(gn.nn, name)(**kwargs)(gn.tensor(x * 2.0)).data,
+                                  h.data)  # the same values as out of place
+
+
+def test_inplace_relu_refuses_what_torch_refuses():
+    x = np.random.default_rng(5).standard_normal((2, 3))
+    with pytest.raises(RuntimeError, match="relu: a leaf tensor that requires grad is being "
+                                           "changed in place"):
+        F.relu(gn.tensor(x, requires_grad=True), inplace=True)
+    w = gn.tensor(x, requires_grad=True)
+    y = w * 1.0
+    F.relu(y, inplace=True)
+    z = y * 3
+    y += 1  # changes the output relu saved for its backward
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        z.sum().backward()
+    with pytest.raises(ValueError, match=r"elu: inplace=True needs alpha >= 0"):
+        F.elu(gn.tensor(x), alpha=-1.0, inplace=True)
+    with pytest.raises(TypeError, match="leaky_relu: inplace=True needs a Tensor"):
+        F.leaky_relu(x, inplace=True)
+    with pytest.raises(TypeError, match="elu: inplace=True needs a floating point tensor"):
+        F.elu(gn.tensor([1, -2]), inplace=True)

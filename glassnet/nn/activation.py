@@ -8,38 +8,52 @@ from glassnet.tensor import Tensor
 
 
 class ReLU(Module):
-    """relu(x) = max(0, x).  Shape: input (*), output (*)."""
+    """relu(x) = max(0, x).  Shape: input (*), output (*).
+
+    ``inplace=True`` writes the result into the input and returns it (saves a copy of the
+    activations; the input's earlier values are gone, and autograd refuses a backward that
+    needs them, as in PyTorch)."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.relu(input)
+        return F.relu(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):
-    """leaky_relu(x) = x if x > 0 else negative_slope * x.  Shape: input (*), output (*)."""
+    """leaky_relu(x) = x if x > 0 else negative_slope * x.  Shape: input (*), output (*).
+    ``inplace=True`` writes into the input, as ReLU's."""
 
-    def __init__(self, negative_slope: float = 0.01):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, inplace=self.inplace)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace
+                                                          else "")
 
 
 class ELU(Module):
-    """elu(x) = x if x > 0 else alpha * (exp(x) - 1).  Shape: input (*), output (*)."""
+    """elu(x) = x if x > 0 else alpha * (exp(x) - 1).  Shape: input (*), output (*).
+    ``inplace=True`` writes into the input, as ReLU's (alpha >= 0 then, as in PyTorch)."""
 
-    def __init__(self, alpha: float = 1.0):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
-        self.alpha = alpha
+        self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.elu(input, self.alpha)
+        return F.elu(input, self.alpha, inplace=self.inplace)
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
 class Sigmoid(Module):

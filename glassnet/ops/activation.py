@@ -80,8 +80,10 @@ class ReLU(Function):
     """
 
     @staticmethod
-    def forward(ctx, x):
-        ctx.out = np.maximum(x, shared_zeros(x))  # an array, not 0: NumPy's fast loop
+    def forward(ctx, x, inplace=False):
+        # an array, not 0: NumPy's fast loop. In place, out is x's memory: backward reads it
+        # (a later write there is caught by the version check, as in PyTorch)
+        ctx.out = np.maximum(x, shared_zeros(x), out=x if inplace else None)
         return ctx.out
 
     @staticmethod
@@ -99,8 +101,11 @@ class LeakyReLU(Function):
     """
 
     @staticmethod
-    def forward(ctx, x, negative_slope=0.01):
+    def forward(ctx, x, negative_slope=0.01, inplace=False):
         ctx.positive, ctx.slope = x > 0, negative_slope
+        if inplace:  # only the non-positive elements change
+            return np.multiply(x, x.dtype.type(negative_slope), out=x,
+                               where=~ctx.positive)
         return np.where(ctx.positive, x, x * negative_slope)
 
     @staticmethod
@@ -117,14 +122,23 @@ class ELU(Function):
     """
 
     @staticmethod
-    def forward(ctx, x, alpha=1.0):
-        ctx.x, ctx.alpha = x, alpha
+    def forward(ctx, x, alpha=1.0, inplace=False):
+        ctx.alpha, ctx.inplace = alpha, inplace
         # expm1 only where it is used: exp of a large positive x would overflow
         negative = np.minimum(x, 0)
-        return np.where(x > 0, x, alpha * np.expm1(negative)).astype(x.dtype, copy=False)
+        out = np.where(x > 0, x, alpha * np.expm1(negative)).astype(x.dtype, copy=False)
+        if inplace:  # x is gone after this: backward works from the output, as PyTorch's
+            x[...] = out  # elu_ does (out <= 0 exactly where x <= 0, for alpha >= 0)
+            ctx.out = x
+            return x
+        ctx.x = x
+        return out
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.inplace:  # alpha * exp(x) = out + alpha where x <= 0
+            out = ctx.out
+            return np.where(out <= 0, grad * (out + out.dtype.type(ctx.alpha)), grad)
         x = ctx.x
         return np.where(x <= 0, grad * (ctx.alpha * np.exp(np.minimum(x, 0))), grad)
 
@@ -350,19 +364,43 @@ def tanh(input) -> Tensor:
     return Tanh.apply(_float("tanh", input))
 
 
-def relu(input) -> Tensor:
-    """max(input, 0)."""
+def relu(input, inplace: bool = False) -> Tensor:
+    """max(input, 0); ``inplace`` writes it into ``input`` and returns it (PyTorch's
+    ``relu(x, inplace=True)``, ``nn.ReLU(inplace=True)``)."""
+    if inplace:
+        return in_place("relu", ReLU, _inplace_input("relu", input, float_only=False))
     return ReLU.apply(input if isinstance(input, Tensor) else as_tensor(input, "relu"))
 
 
-def leaky_relu(input, negative_slope: float = 0.01) -> Tensor:
-    """input where positive, else negative_slope * input."""
+def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """input where positive, else negative_slope * input; ``inplace`` writes into input."""
+    if inplace:
+        return in_place("leaky_relu", LeakyReLU, _inplace_input("leaky_relu", input),
+                        negative_slope=negative_slope)
     return LeakyReLU.apply(_float("leaky_relu", input), negative_slope=negative_slope)
 
 
-def elu(input, alpha: float = 1.0) -> Tensor:
-    """input where positive, else alpha * (exp(input) - 1)."""
+def elu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """input where positive, else alpha * (exp(input) - 1); ``inplace`` writes into input
+    (alpha >= 0 then, as in PyTorch: its gradient is recovered from the output)."""
+    if inplace:
+        if alpha < 0:
+            raise ValueError(f"elu: inplace=True needs alpha >= 0 (the gradient is computed "
+                             f"from the output, as in PyTorch), got alpha={alpha!r}")
+        return in_place("elu", ELU, _inplace_input("elu", input), alpha=alpha)
     return ELU.apply(_float("elu", input), alpha=alpha)
+
+
+def _inplace_input(op: str, input, float_only: bool = True) -> Tensor:
+    """The Tensor an ``inplace=True`` activation writes into: it must be a Tensor (of a
+    floating dtype where the result is fractional), as in PyTorch."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: inplace=True needs a Tensor to write into, got "
+                        f"{type(input).__name__}")
+    if float_only and input.data.dtype.kind != "f" or input.data.dtype.kind == "b":
+        raise TypeError(f"{op}: inplace=True needs a floating point tensor, got dtype "
+                        f"{input.data.dtype} (shape {input.shape})")
+    return input
 
 
 def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
