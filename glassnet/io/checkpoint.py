@@ -9,7 +9,9 @@ named ``optimizer.state.<index>.<key>``, the rest as JSON), the random generator
 epoch, the step and the data loader's position, so that training resumed after a kill
 continues bit for bit like a run that was never stopped. Arrays inside ``extra`` (e.g. a
 callback's best weights) are stored as tensors named ``extra.<path>`` and the JSON holds a
-reference ``{"__tensor__": name}`` in their place; loading puts the arrays back.
+reference ``{"__tensor__": name}`` in their place; loading puts the arrays back. Non-finite
+floats (a best value that starts at inf) are written as ``{"__float__": "inf"}`` (or "-inf",
+"nan"), so the metadata is standard JSON; files holding a bare ``Infinity`` still load.
 ``load_checkpoint`` checks the whole file against the model and optimizer before changing
 either, and restores nothing on failure.
 """
@@ -17,6 +19,7 @@ either, and restores nothing on failure.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections import OrderedDict
 
@@ -31,6 +34,8 @@ MODEL_PREFIX = "model."
 OPTIMIZER_PREFIX = "optimizer.state."
 EXTRA_PREFIX = "extra."
 TENSOR_REF = "__tensor__"  # {"__tensor__": name} in the JSON: the tensor of that name
+FLOAT_TAG = "__float__"  # {"__float__": "inf"} in the JSON: a float JSON cannot spell
+_NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 
 
 def _state_of(obj) -> OrderedDict:
@@ -52,7 +57,7 @@ def save(obj, path, metadata: dict | None = None) -> None:
         tensors[key] = value.data if isinstance(value, Tensor) else np.asarray(value)
     meta = {"format": "glassnet-weights-v1"}
     if metadata is not None:
-        meta["glassnet"] = json.dumps(metadata)
+        meta["glassnet"] = _dumps(metadata)
     save_file(tensors, path, meta)
 
 
@@ -70,10 +75,37 @@ def load(path, with_metadata: bool = False):
 
 def _parse_json(text: str, path) -> dict:
     try:
-        return json.loads(text)
+        return _decode_floats(json.loads(text))
     except json.JSONDecodeError as e:
         raise SafetensorsError(f"load: {os.fspath(path)} has corrupt glassnet metadata ({e})") \
             from None
+
+
+def _dumps(value) -> str:
+    """``value`` as standard JSON: non-finite floats tagged, and refused if any slip by."""
+    return json.dumps(_encode_floats(value), allow_nan=False)
+
+
+def _encode_floats(value):
+    """``value`` with each inf, -inf or NaN float tagged: ``{"__float__": "-inf"}``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return {FLOAT_TAG: "nan" if value != value else ("inf" if value > 0 else "-inf")}
+    if isinstance(value, dict):
+        return {k: _encode_floats(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode_floats(v) for v in value]
+    return value
+
+
+def _decode_floats(value):
+    """The inverse of ``_encode_floats``."""
+    if isinstance(value, dict):
+        if set(value) == {FLOAT_TAG} and value[FLOAT_TAG] in _NON_FINITE:
+            return _NON_FINITE[value[FLOAT_TAG]]
+        return {k: _decode_floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode_floats(v) for v in value]
+    return value
 
 
 def save_checkpoint(path, model, optimizer=None, *, epoch: int = 0, step: int = 0,
@@ -96,7 +128,7 @@ def save_checkpoint(path, model, optimizer=None, *, epoch: int = 0, step: int = 
         info["optimizer"] = {"type": type(optimizer).__name__,
                              "param_groups": _jsonable(state["param_groups"]),
                              "scalars": scalars}
-    save_file(tensors, path, {"format": FORMAT, "glassnet": json.dumps(info)})
+    save_file(tensors, path, {"format": FORMAT, "glassnet": _dumps(info)})
 
 
 def load_checkpoint(path, model, optimizer=None) -> dict:

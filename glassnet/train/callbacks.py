@@ -17,6 +17,11 @@ import time
 import numpy as np
 
 
+def _partial_epoch(trainer) -> bool:
+    """Whether the epoch whose end hooks run was cut short by a stop (see Trainer)."""
+    return bool(getattr(trainer, "partial_epoch", False))
+
+
 class Callback:
     """Base class: every hook does nothing."""
 
@@ -85,6 +90,7 @@ class History(Callback):
     def __init__(self):
         self.history: dict[str, list] = {}
         self.epochs: list[int] = []
+        self._partial_keys = None  # the keys of the last record, if its epoch was cut short
 
     def on_epoch_end(self, epoch, logs):
         defer = getattr(getattr(self, "trainer", None), "call_after_hooks", None)
@@ -97,14 +103,24 @@ class History(Callback):
         self.epochs.append(epoch)
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)
+        self._partial_keys = list(logs) if _partial_epoch(self.trainer) else None
 
     def state_dict(self) -> dict:
-        return {"history": {k: list(v) for k, v in self.history.items()},
-                "epochs": list(self.epochs)}
+        """The records, less that of an epoch cut short by a stop: a run resumed from this
+        point finishes that epoch and records it whole, as an uninterrupted run does."""
+        history = {k: list(v) for k, v in self.history.items()}
+        epochs = list(self.epochs)
+        if self._partial_keys is not None:
+            epochs.pop()
+            for key in self._partial_keys:
+                history[key].pop()
+            history = {k: v for k, v in history.items() if v}
+        return {"history": history, "epochs": epochs}
 
     def load_state_dict(self, state: dict) -> None:
         self.history = {k: list(v) for k, v in state["history"].items()}
         self.epochs = list(state["epochs"])
+        self._partial_keys = None
 
 
 def _format_logs(logs: dict, keys=None) -> str:
@@ -194,8 +210,10 @@ class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs;
     optionally put back the best epoch's weights when training ends (so the stopping epoch's
     checkpoint still holds its own weights). The best value starts at +-inf and a NaN
-    never improves on it. The state (best, wait, best weights) travels in checkpoints: the
-    weights as tensors, so a resumed run restores the same ones."""
+    never improves on it. The state (best, wait, best weights, the stop) travels in
+    checkpoints: the weights as tensors, so a resumed run restores the same ones, and a run
+    resumed after the stop ends at once, as the stopped run did. An epoch cut short by
+    another stop is skipped: its logs cover part of the epoch and hold no validation."""
 
     def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0,
                  mode: str = "auto", restore_best_weights: bool = False):
@@ -208,11 +226,15 @@ class EarlyStopping(Callback):
         if not self._resumed:
             self.best = math.inf if self.mode == "min" else -math.inf
             self.wait, self.best_weights, self.stopped_epoch = 0, None, None
+        elif self.stopped_epoch is not None:
+            self.trainer.stop_training = True  # resumed after the stop: end as that run did
         self._resumed = False
 
     def state_dict(self) -> dict:
-        """best and wait (JSON), and the best weights (arrays: stored as checkpoint tensors)."""
-        return {"best": self.best, "wait": self.wait, "best_weights": self.best_weights}
+        """best, wait and the stopped epoch (JSON), and the best weights (arrays: stored as
+        checkpoint tensors)."""
+        return {"best": self.best, "wait": self.wait, "best_weights": self.best_weights,
+                "stopped_epoch": self.stopped_epoch}
 
     def load_state_dict(self, state: dict) -> None:
         best = state["best"]  # None: a checkpoint from before best started at +-inf
@@ -221,7 +243,8 @@ class EarlyStopping(Callback):
         self.best, self.wait = best, state["wait"]
         weights = state.get("best_weights")
         self.best_weights = None if weights is None else dict(weights)
-        self.stopped_epoch, self._resumed = None, True
+        # absent from checkpoints written before the stop was saved: not stopped
+        self.stopped_epoch, self._resumed = state.get("stopped_epoch"), True
 
     def _improved(self, value: float) -> bool:
         if value != value:  # NaN
@@ -231,6 +254,8 @@ class EarlyStopping(Callback):
         return value > self.best + self.min_delta
 
     def on_epoch_end(self, epoch, logs):
+        if _partial_epoch(self.trainer):
+            return
         if self.monitor not in logs:
             raise KeyError(f"EarlyStopping: monitored value '{self.monitor}' is not in the "
                            f"epoch logs (available: {sorted(logs)})")
@@ -294,6 +319,8 @@ class ModelCheckpoint(Callback):
                 math.isfinite(v) for v in logs.values() if isinstance(v, float)):
             return  # a halted or diverged epoch must not replace a good checkpoint
         best, last_saved = self.best, self.last_saved
+        if self.save_best_only and _partial_epoch(self.trainer):
+            return  # an epoch cut short by a stop cannot be compared with the best
         if self.save_best_only:
             value = logs.get(self.monitor)
             if value is None:
@@ -310,7 +337,9 @@ class ModelCheckpoint(Callback):
                 from glassnet.io import save
                 save(self.trainer.model, path, metadata={"epoch": epoch + 1, "logs": logs})
             else:
-                self.trainer.save_checkpoint(path, epoch_finished=epoch)
+                # at the trainer's true position: after an epoch cut short by a stop, a
+                # resume continues inside that epoch
+                self.trainer.save_checkpoint(path)
         except BaseException:
             self.best, self.last_saved = best, last_saved
             raise
@@ -320,7 +349,8 @@ class LearningRateScheduler(Callback):
     """Drive the learning rate from a scheduler of ``glassnet.optim.lr_scheduler``, stepped
     once per epoch (default) or per batch, or from ``schedule(epoch, lr) -> lr``.
 
-    ``ReduceLROnPlateau`` is stepped with the epoch's ``monitor`` value.
+    ``ReduceLROnPlateau`` is stepped with the epoch's ``monitor`` value. Per-epoch steps skip an
+    epoch cut short by a stop: a run resumed from there steps once, when it ends the epoch.
     """
 
     def __init__(self, schedule, per: str = "epoch", monitor: str = "val_loss"):
@@ -367,7 +397,7 @@ class LearningRateScheduler(Callback):
             self.schedule.step()
 
     def on_epoch_end(self, epoch, logs):
-        if not hasattr(self.schedule, "step"):
+        if not hasattr(self.schedule, "step") or _partial_epoch(self.trainer):
             return
         if self._is_plateau():
             if self.monitor not in logs:

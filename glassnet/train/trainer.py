@@ -63,6 +63,8 @@ class Trainer:
 
     Attributes callbacks may read or set: ``model``, ``optimizer``, ``epoch`` (0-based),
     ``epochs``, ``global_step``, ``steps_per_epoch``, ``stop_training``, ``stop_reason``.
+    ``partial_epoch`` is True in the end hooks of an epoch cut short by a stop: its logs cover
+    the batches run and hold no validation, so monitors skip that epoch.
     """
 
     def __init__(self, model, loss_fn, optimizer, metrics="auto"):
@@ -76,6 +78,7 @@ class Trainer:
         self.train_loader = None
         self._deferred: list = []  # call_after_hooks: run once the current hooks have run
         self._epoch_ended = False  # the current epoch's end hooks have all run
+        self.partial_epoch = False  # the current epoch was cut short by a stop
 
     # ------------------------------------------------------------------ one step
     def train_step(self, x: Tensor, y: Tensor) -> dict:
@@ -143,8 +146,10 @@ class Trainer:
         cbs.on_train_begin({} if resume_from is None else {"resumed_at_epoch": initial_epoch})
         try:
             for epoch in range(initial_epoch, epochs):
+                if self.stop_training:  # stopped in on_train_begin: a resumed, stopped run
+                    break
                 self.epoch, self.epoch_start_step = epoch, self.global_step - skip_batches
-                self._epoch_ended = False
+                self._epoch_ended, self.partial_epoch = False, False
                 self.model.train()
                 cbs.on_epoch_begin(epoch, {})
                 # Running sums of this epoch's logs; a mid-epoch resume restores them so the
@@ -188,7 +193,10 @@ class Trainer:
                 epoch_logs = {k: v / max(self._seen, 1) for k, v in totals.items()}
                 if self.optimizer is not None:
                     epoch_logs["lr"] = self.optimizer.param_groups[0]["lr"]
-                if val_loader is not None and not self.stop_training:
+                # A stop during the batches (even after the last one) cuts the epoch short:
+                # no validation, and a checkpoint now resumes into this epoch's end.
+                self.partial_epoch = self.stop_training
+                if val_loader is not None and not self.partial_epoch:
                     epoch_logs.update({f"val_{k}": v
                                        for k, v in self.evaluate(val_loader).items()})
                 cbs.on_epoch_end(epoch, epoch_logs)
@@ -250,8 +258,11 @@ class Trainer:
             epoch, batch = epoch_finished + 1, 0
         else:
             epoch, batch = self.epoch, self.global_step - self.epoch_start_step
-            if self._epoch_ended and batch >= (self.steps_per_epoch or 0):
-                epoch, batch = epoch + 1, 0  # the epoch and its end hooks are done
+            # The epoch and its end hooks are done, unless a stop cut it short: then even
+            # after its last batch, a resume runs its end again, this time with validation.
+            if (self._epoch_ended and not self.partial_epoch
+                    and batch >= (self.steps_per_epoch or 0)):
+                epoch, batch = epoch + 1, 0
         loader_state = self.train_loader.state_dict() if self.train_loader else None
         save_checkpoint(path, self.model, self.optimizer, epoch=epoch, step=self.global_step,
                         loader_state=loader_state,
@@ -289,13 +300,7 @@ class Trainer:
         loader_fields = dict(getattr(loader, "__dict__", {}))
         loader_rng = getattr(getattr(loader, "generator", None), "bit_generator", None)
         loader_rng_state = loader_rng.state if loader_rng is not None else None
-        callbacks = []  # those with a state yet (some make theirs in on_train_begin)
-        for cb in self._callbacks:
-            if hasattr(cb, "state_dict") and hasattr(cb, "load_state_dict"):
-                try:
-                    callbacks.append((cb, copy.deepcopy(cb.state_dict())))
-                except AttributeError:
-                    pass
+        callbacks = [_snapshot(cb) for cb in self._callbacks]
         step = self.global_step
         try:
             info = self.load_checkpoint(path)
@@ -322,8 +327,8 @@ class Trainer:
                 loader.__dict__.update(loader_fields)
             if loader_rng is not None:
                 loader_rng.state = loader_rng_state
-            for cb, state in callbacks:
-                cb.load_state_dict(state)
+            for snapshot in callbacks:
+                _restore(*snapshot)
             self.global_step = step
             raise
 
@@ -393,6 +398,28 @@ def predict(model, data, batch_size: int = 1024) -> Tensor:
 
 
 __all__ = ["Trainer", "fit", "evaluate", "predict", "Callback"]
+
+
+def _snapshot(cb) -> tuple:
+    """What ``_restore`` needs to put ``cb`` back as it is now: its attributes, and a copy of
+    its state (which may live in objects it holds, such as a scheduler it steps)."""
+    state = None
+    if hasattr(cb, "state_dict") and hasattr(cb, "load_state_dict"):
+        try:
+            state = copy.deepcopy(cb.state_dict())
+        except AttributeError:  # no state yet: some make theirs in on_train_begin
+            pass
+    return cb, dict(cb.__dict__), state
+
+
+def _restore(cb, fields: dict, state) -> None:
+    """Put back a callback saved by ``_snapshot``. Its attributes are restored last and
+    whole: ``load_state_dict`` alone would leave it marked as resumed (and so skipping its
+    reset in the next ``fit``) and keep attributes it set that were not there before."""
+    if state is not None:
+        cb.load_state_dict(state)
+    cb.__dict__.clear()
+    cb.__dict__.update(fields)
 
 
 def _non_finite_batch(x) -> str | None:

@@ -141,3 +141,28 @@ def test_damaged_metadata_is_refused_before_anything_changes(tmp_path, damage, m
         for key, value in entry.items():
             np.testing.assert_array_equal(opt_after["state"][index][key], value)
     assert gn.random.get_rng_state() == rng_before
+
+
+def test_non_finite_floats_are_written_as_standard_json_and_read_back(tmp_path):
+    import json
+
+    from glassnet.io.safetensors import load_file, save_file
+
+    def refuse(constant):
+        raise ValueError(f"non-standard JSON constant {constant}")
+
+    model, opt = model_and_optimizer()
+    path = tmp_path / "ckpt.safetensors"
+    values = {"best": float("inf"), "worst": -float("inf"), "nan": float("nan"), "x": [1.5]}
+    save_checkpoint(path, model, opt, extra=values)
+    arrays, meta = load_file(path)
+    json.loads(meta["glassnet"], parse_constant=refuse)  # no Infinity, no NaN
+    extra = load_checkpoint(path, model, opt)["extra"]
+    assert (extra["best"], extra["worst"], extra["x"]) == (np.inf, -np.inf, [1.5])
+    assert np.isnan(extra["nan"])
+    # a file written before the tagging, with a bare Infinity, still loads
+    info = json.loads(meta["glassnet"])
+    info["extra"] = {"best": float("inf")}
+    save_file(arrays, path, {**meta, "glassnet": json.dumps(info)})
+    assert "Infinity" in load_file(path)[1]["glassnet"]
+    assert load_checkpoint(path, model, opt)["extra"] == {"best": np.inf}
