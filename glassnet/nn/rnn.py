@@ -67,8 +67,8 @@ class RNNBase(Module):
         check_device(name, device)
         if mode not in _GATES:
             raise ValueError(f"RNNBase: unknown mode {mode!r} (expected one of {list(_GATES)})")
-        _check_size(name, "input_size", input_size, 0)
-        _check_size(name, "hidden_size", hidden_size)
+        _check_size(name, "input_size", input_size)  # (positive, as torch's layers; cells
+        _check_size(name, "hidden_size", hidden_size)  # take 0, as torch's cells do)
         _check_size(name, "num_layers", num_layers)
         if (isinstance(dropout, bool) or not isinstance(dropout, numbers.Real)
                 or not 0 <= dropout <= 1):
@@ -161,6 +161,10 @@ class RNNBase(Module):
         parts = hx if lstm else (hx,)
         return [self._check_state(n, s, expected, x.data.dtype, x.shape)
                 for n, s in zip(names, parts)]
+
+    def flatten_parameters(self) -> None:
+        """PyTorch's (it packs the weights for cuDNN; on the CPU a no-op there too), so that
+        code ported from PyTorch that calls it in ``forward`` runs unchanged."""
 
     # ------------------------------------------------------------------ forward
     def forward(self, input, hx=None):

@@ -87,13 +87,14 @@ class Embedding(Module):
     def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None,
                         max_norm: float | None = None, norm_type: float = 2.0,
                         scale_grad_by_freq: bool = False, sparse: bool = False) -> Embedding:
-        """An Embedding holding ``embeddings`` (num, D) as is; frozen (no grad) by default."""
+        """An Embedding holding ``embeddings`` (num, D) as is, sharing its memory as
+        PyTorch's does (a write to either shows in the other); frozen by default."""
         data = embeddings.data if isinstance(embeddings, Tensor) else np.asarray(embeddings)
         if data.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D "
                              f"(num_embeddings, embedding_dim), got shape {data.shape}")
         return cls(data.shape[0], data.shape[1], padding_idx, max_norm, norm_type,
-                   scale_grad_by_freq, sparse, _weight=data.copy(), _freeze=freeze)
+                   scale_grad_by_freq, sparse, _weight=data, _freeze=freeze)
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"

@@ -432,9 +432,12 @@ class GRU(Function):
 
 
 # --------------------------------------------------------------------- checks
-def _tensor(value, op: str, arg: str):
+def _tensor(value, op: str, arg: str, optional: bool = False):
+    """``value`` as a floating point Tensor; None only where ``optional`` (the biases)."""
     if value is None:
-        return None
+        if optional:
+            return None
+        raise TypeError(f"{op}: argument '{arg}' must be a Tensor, not None")
     t = value if isinstance(value, Tensor) else as_tensor(value, op, arg)
     if t.data.dtype.kind != "f":
         raise TypeError(f"{op}: argument '{arg}' must be a floating point tensor, got dtype "
@@ -479,7 +482,7 @@ def _prepare(op, gates, input, states, w_ih, w_hh, b_ih, b_hh, seq):
     x = _tensor(input, op, "input")
     st = {k: _tensor(v, op, k) for k, v in states.items()}
     wi, wh = _tensor(w_ih, op, "w_ih"), _tensor(w_hh, op, "w_hh")
-    bi, bh = _tensor(b_ih, op, "b_ih"), _tensor(b_hh, op, "b_hh")
+    bi, bh = _tensor(b_ih, op, "b_ih", optional=True), _tensor(b_hh, op, "b_hh", optional=True)
     _check_args(op, gates, x, st, wi, wh, bi, bh, seq)
     return x, st, wi, wh, bi, bh
 

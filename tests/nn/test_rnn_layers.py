@@ -268,3 +268,36 @@ def test_embedding_then_lstm_trains_like_torch():
     for key, value in t_model.state_dict().items():
         np.testing.assert_allclose(model.state_dict()[key].data, value.numpy(), rtol=1e-9,
                                    atol=1e-12, err_msg=key)
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_ported_torch_idioms_run_and_a_zero_input_size_is_refused_like_torch(kind):
+    layer = getattr(nn, kind)(3, 4)
+    assert layer.flatten_parameters() is None  # before: AttributeError (torch: a CPU no-op)
+    with pytest.raises(ValueError, match="input_size must be greater than zero"):
+        getattr(torch.nn, kind)(0, 4)
+    with pytest.raises(ValueError, match=rf"{kind}: input_size must be an int >= 1, got 0"):
+        getattr(nn, kind)(0, 4)  # before: built, and ran on (L, N, 0) inputs
+
+
+@pytest.mark.parametrize("op, args", [
+    ("rnn_tanh_cell", lambda x, h, wi, wh: (x, None, wi, wh)),
+    ("gru_cell", lambda x, h, wi, wh: (x, h, None, wh)),
+], ids=["hx-None", "w_ih-None"])
+def test_functional_cells_refuse_a_missing_state_or_weight_by_name(op, args):
+    # Before: AttributeError: 'NoneType' object has no attribute 'shape'
+    rng = np.random.default_rng(0)
+    gates = 3 if op == "gru_cell" else 1
+    x, h = gn.tensor(rng.standard_normal((2, 3))), gn.tensor(rng.standard_normal((2, 4)))
+    wi = gn.tensor(rng.standard_normal((gates * 4, 3)))
+    wh = gn.tensor(rng.standard_normal((gates * 4, 4)))
+    with pytest.raises(TypeError, match=rf"^{op}: argument '\w+' must be a Tensor, not None"):
+        getattr(gn.nn.functional, op)(*args(x, h, wi, wh))
+
+
+def test_embedding_from_pretrained_shares_memory_like_torch():
+    table = gn.tensor(np.arange(6.0).reshape(3, 2))
+    layer = nn.Embedding.from_pretrained(table)
+    assert np.shares_memory(layer.weight.data, table.data)  # before: a copy
+    t_table = torch.arange(6.0).reshape(3, 2)
+    assert torch.nn.Embedding.from_pretrained(t_table).weight.data_ptr() == t_table.data_ptr()
