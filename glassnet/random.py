@@ -47,4 +47,16 @@ def get_rng_state() -> dict:
 
 def set_rng_state(state: dict) -> None:
     """Restore a snapshot taken by ``get_rng_state``."""
-    _generator.bit_generator.state = state
+    before = _generator.bit_generator.state
+    if not isinstance(state, dict):
+        raise TypeError("set_rng_state: expected the state dict returned by get_rng_state(), "
+                        f"got {type(state).__name__} {state!r}"[:200])
+    if state.get("bit_generator") != before["bit_generator"]:
+        raise ValueError(f"set_rng_state: expected a {before['bit_generator']} state from "
+                         f"get_rng_state(), got bit_generator={state.get('bit_generator')!r}")
+    try:
+        _generator.bit_generator.state = state
+    except (TypeError, ValueError, KeyError) as e:  # NumPy's message would not name this call
+        _generator.bit_generator.state = before  # (NumPy may have set part of it)
+        raise ValueError(f"set_rng_state: the state dict is malformed ({type(e).__name__}: "
+                         f"{e}); pass one returned by get_rng_state()") from None

@@ -19,6 +19,8 @@ import numpy as np
 from glassnet import backend
 from glassnet.autograd import grad_mode, versions
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
 
 def _as_array(data, dtype=None) -> np.ndarray:
     """Convert Python data or an array to an ndarray with PyTorch's dtype inference:
@@ -38,6 +40,7 @@ def _as_array(data, dtype=None) -> np.ndarray:
         except ValueError as e:
             raise ValueError(f"tensor: data must be rectangular (every row the same length); "
                              f"NumPy says: {e}") from None
+        _refuse_ints_beyond_int64(data, array)
         if array.dtype.kind == "f":
             array = array.astype(backend.get_default_dtype())
         elif array.dtype.kind in "iu":
@@ -48,6 +51,36 @@ def _as_array(data, dtype=None) -> np.ndarray:
                 f"(NumPy dtype {array.dtype}); expected numbers, nested lists or an array"
             )
     return array
+
+
+def _refuse_ints_beyond_int64(data, array: np.ndarray) -> None:
+    """PyTorch stores Python ints as int64 and refuses one that does not fit; NumPy would
+    make uint64 (then wrapped: 2**64 - 1 became -1), float64 (``[1, 2**63]``) or objects.
+    A float anywhere in ``data`` makes a float tensor, where big ints are fine."""
+    if array.dtype.kind == "u":
+        suspect = array.size > 0 and array.max() > _INT64_MAX
+    elif array.dtype.kind == "f":
+        suspect = array.size > 0 and np.abs(array).max() >= 2.0**63  # (cheap; rarely true)
+    else:
+        suspect = array.dtype == object
+    if not suspect:
+        return
+    leaves = list(_leaves(data))
+    if any(isinstance(v, (float, np.floating)) for v in leaves):
+        return
+    for v in leaves:
+        if isinstance(v, int) and not isinstance(v, bool) and not _INT64_MIN <= v <= _INT64_MAX:
+            raise OverflowError(f"tensor: the int {v} does not fit in int64 (PyTorch: Overflow "
+                                "when unpacking long); pass a float or dtype=float64")
+
+
+def _leaves(data):
+    """The numbers in nested lists and tuples."""
+    if isinstance(data, (list, tuple)):
+        for item in data:
+            yield from _leaves(item)
+    else:
+        yield data
 
 
 class Tensor:
@@ -124,7 +157,18 @@ class Tensor:
         return F.transpose(self, -2, -1)
 
     def size(self, dim: int | None = None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        if dim is None:
+            return self.data.shape
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"size: argument 'dim' must be an int, got "
+                            f"{type(dim).__name__} {dim!r}")
+        ndim = self.data.ndim
+        if ndim == 0:  # PyTorch's messages, with the function named
+            raise IndexError(f"size: Dimension specified as {dim} but tensor has no dimensions")
+        if not -ndim <= dim < ndim:
+            raise IndexError(f"size: Dimension out of range (expected to be in range of "
+                             f"[{-ndim}, {ndim - 1}], but got {dim})")
+        return self.data.shape[dim]
 
     def dim(self) -> int:
         return self.data.ndim
