@@ -29,7 +29,14 @@ def _as_array(data, dtype=None) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None:
-        return np.array(data, dtype=np.dtype(dtype))
+        dtype = np.dtype(dtype)
+        if dtype.kind in "iu" and isinstance(data, (int, float, np.number)):
+            # NaN, inf, 300 into int8 ...: refused as PyTorch does, not in NumPy's words
+            # (PyTorch's tensor() stores a too-large float as inf, as NumPy does)
+            check_number_fits("tensor", data, dtype)
+            if isinstance(data, (int, np.integer)):
+                return np.asarray(data).astype(dtype)  # uint8 takes -1 as 255, as torch
+        return np.array(data, dtype=dtype)
     if isinstance(data, np.ndarray):
         array = data
     elif isinstance(data, np.generic):

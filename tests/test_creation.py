@@ -231,3 +231,18 @@ def test_set_rng_state_names_itself_and_leaves_the_generator_alone(state, error)
     with pytest.raises(error, match="set_rng_state: "):
         gn.set_rng_state(state)
     assert gn.get_rng_state() == before
+
+
+@pytest.mark.parametrize("value, dtype", [(float("nan"), "int64"), (300, "uint8"),
+                                          (float("inf"), "int32")])
+def test_tensor_of_a_number_an_integer_dtype_cannot_hold_is_refused_like_torch(value, dtype):
+    # Before: NumPy's "cannot convert float NaN to integer" / "out of bounds for uint8"
+    with pytest.raises(RuntimeError, match="without overflow"):
+        torch.tensor(value, dtype=getattr(torch, dtype))
+    with pytest.raises(ValueError, match=rf"^tensor: value .* cannot be converted to type "
+                                         rf"{dtype} without overflow"):
+        gn.tensor(value, dtype=getattr(np, dtype))
+
+
+def test_tensor_of_a_negative_int_as_uint8_wraps_like_torch():
+    assert gn.tensor(-1, dtype=np.uint8).item() == torch.tensor(-1, dtype=torch.uint8).item()

@@ -458,3 +458,21 @@ def test_fill_of_an_unsigned_tensor_with_a_negative_int_wraps_as_torch_does():
     ours = gn.tensor(np.array([1, 2], np.uint8))
     ours.fill_(-1)  # before: NumPy's raw OverflowError
     np.testing.assert_array_equal(ours.data, torch.tensor([1, 2], dtype=torch.uint8).fill_(-1))
+
+
+@pytest.mark.parametrize("dtype, value", [(np.float32, 1e40), (np.float32, -1e39),
+                                          (np.float16, 1e5), (np.float64, 2**200)])
+def test_a_finite_number_beyond_a_float_dtypes_range_is_refused_like_torch(dtype, value):
+    # Before: NumPy stored inf without a word (and 2**200 went through as a float)
+    t_dtype = torch.from_numpy(np.zeros(1, dtype)).dtype
+    with pytest.raises((RuntimeError, OverflowError)):
+        torch.zeros(2, dtype=t_dtype).fill_(value)
+    for write in (lambda t: t.fill_(value), lambda t: t.__setitem__(0, value)):
+        t = gn.zeros(2, dtype=dtype)
+        with pytest.raises(ValueError, match="cannot be converted|does not fit in 64 bits"):
+            write(t)
+        assert t.data.tolist() == [0, 0]  # refused before any write
+    with pytest.raises(ValueError, match="cannot be converted|does not fit in 64 bits"):
+        gn.full((2,), value, dtype=dtype)
+    for fine in (float("inf"), float("nan"), 65504.0 if dtype == np.float16 else 1e38):
+        gn.zeros(2, dtype=dtype).fill_(fine)  # inf, NaN and the largest finite values fit

@@ -3,6 +3,7 @@ error messages that name the op, the argument, the shapes and the value received
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -221,8 +222,15 @@ def check_number_fits(op: str, value, dtype: np.dtype) -> None:
     """Refuse, as PyTorch does, a number written into an integer tensor (``x[i] = v``,
     ``fill_``) that its dtype cannot hold: NaN, inf, a float out of the dtype's range, an int
     out of it (NumPy would write INT64_MIN for NaN and wrap 300 to 44 in int8). As in
-    PyTorch, an unsigned dtype takes -max..-1 as wrapped (uint8 stores -1 as 255)."""
-    if dtype.kind not in "iu" or isinstance(value, (bool, np.bool_)):
+    PyTorch, an unsigned dtype takes -max..-1 as wrapped (uint8 stores -1 as 255). Into a
+    float dtype, a finite number beyond its range is refused too (1e5 into float16, 1e40 into
+    float32: NumPy would store inf); inf and NaN themselves are fine there."""
+    if isinstance(value, (bool, np.bool_)):
+        return
+    if dtype.kind == "f":
+        _check_float_fits(op, value, dtype)
+        return
+    if dtype.kind not in "iu":
         return
     info = np.iinfo(dtype)
     if isinstance(value, (int, np.integer)):
@@ -234,6 +242,20 @@ def check_number_fits(op: str, value, dtype: np.dtype) -> None:
     else:
         return
     if not fits:
+        raise ValueError(f"{op}: value {value!r} cannot be converted to type {dtype} without "
+                         "overflow (as in PyTorch)")
+
+
+def _check_float_fits(op: str, value, dtype: np.dtype) -> None:
+    """The float-dtype half of ``check_number_fits``."""
+    if isinstance(value, (int, np.integer)):
+        if not _INT64.min <= int(value) <= _INT64.max:  # (PyTorch: "int too big to convert")
+            raise ValueError(f"{op}: the integer {value} does not fit in 64 bits, so it cannot "
+                             f"be written into a tensor of dtype {dtype}")
+        value = float(value)
+    elif not isinstance(value, (float, np.floating)):
+        return
+    if math.isfinite(value) and abs(value) > float(np.finfo(dtype).max):
         raise ValueError(f"{op}: value {value!r} cannot be converted to type {dtype} without "
                          "overflow (as in PyTorch)")
 

@@ -739,8 +739,7 @@ def _put_operands(op: str, x: Tensor, index, value) -> tuple:
 def _number_or_array(op: str, value, dtype: np.dtype) -> np.ndarray:
     """A value that is not a Tensor, as an array of ``dtype``: numbers are checked first
     (``check_number_fits``); strings, None and the like are refused, as in PyTorch."""
-    if dtype.kind in "iu":
-        check_number_fits(op, value, dtype)
+    check_number_fits(op, value, dtype)
     array = np.asarray(value)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{op}: can't write a value of type {type(value).__name__} "
