@@ -13,6 +13,7 @@ import math
 import os
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -321,6 +322,9 @@ class ModelCheckpoint(Callback):
         best, last_saved = self.best, self.last_saved
         if self.save_best_only and _partial_epoch(self.trainer):
             return  # an epoch cut short by a stop cannot be compared with the best
+        path = self._path(epoch, logs)
+        if path is None:
+            return
         if self.save_best_only:
             value = logs.get(self.monitor)
             if value is None:
@@ -330,7 +334,6 @@ class ModelCheckpoint(Callback):
                     value < self.best if self.mode == "min" else value > self.best):
                 return
             self.best = value
-        path = self.filepath.format(epoch=epoch + 1, **logs)
         self.last_saved = path  # set first: the checkpoint holds this callback's new state
         try:
             if self.save_weights_only:
@@ -343,6 +346,23 @@ class ModelCheckpoint(Callback):
         except BaseException:
             self.best, self.last_saved = best, last_saved
             raise
+
+    def _path(self, epoch, logs) -> str | None:
+        """``filepath`` filled in with the epoch and its logs; None (with a warning) for an
+        epoch cut short by a stop whose logs lack a key the name uses (no validation ran)."""
+        try:
+            return self.filepath.format(epoch=epoch + 1, **logs)
+        except KeyError as e:
+            missing = e.args[0]
+            if _partial_epoch(self.trainer):
+                warnings.warn(f"ModelCheckpoint: epoch {epoch + 1} was cut short by a stop, so "
+                              f"its logs lack '{missing}', which the file name "
+                              f"{self.filepath!r} uses; no checkpoint is written for it",
+                              stacklevel=2)
+                return None
+            raise KeyError(f"ModelCheckpoint: the file name {self.filepath!r} uses "
+                           f"'{missing}', which is not in the epoch logs (available: "
+                           f"{sorted(logs)}; val_* keys need val_data)") from None
 
 
 class LearningRateScheduler(Callback):

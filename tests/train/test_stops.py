@@ -123,3 +123,22 @@ def test_a_stop_inside_an_epoch_skips_validation_monitors_and_keeps_its_reason(
     with pytest.raises(KeyError, match="'val_loss' is not in the epoch logs"):
         nan_problem()[0].fit((x[:10], y[:10]), epochs=1, batch_size=5, verbose=False,
                              callbacks=[watcher()])  # a whole epoch without val_data
+
+
+def test_a_checkpoint_name_using_a_validation_value_is_skipped_with_a_warning_when_cut_short(
+        tmp_path):
+    # Before: the stop inside epoch 1 (no validation ran) ended in a raw KeyError 'val_loss'
+    # from formatting the file name, which hid the stop.
+    name = str(tmp_path / "ck-{epoch}-{val_loss:.3f}.safetensors")
+    trainer, loader = setup()
+    val = toy.make_blobs(16, seed=1)
+    with pytest.warns(UserWarning, match=r"epoch 2 was cut short by a stop, so its logs lack "
+                                         r"'val_loss'"):
+        trainer.fit(loader, epochs=3, val_data=val, verbose=False,
+                    callbacks=[StopAt(5), train.ModelCheckpoint(name)])
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert len(written) == 1 and written[0].startswith("ck-1-")  # epoch 1's, complete
+    trainer, loader = setup()
+    with pytest.raises(KeyError, match=r"the file name .* uses 'val_loss', which is not in the "
+                                       r"epoch logs .* val_\* keys need val_data"):
+        trainer.fit(loader, epochs=1, verbose=False, callbacks=[train.ModelCheckpoint(name)])
