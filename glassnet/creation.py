@@ -9,10 +9,8 @@ import math
 import numpy as np
 
 from glassnet import backend, random
-from glassnet.ops._util import check_number_fits
+from glassnet.ops._util import INT64, checked_number
 from glassnet.tensor import Tensor, _as_array
-
-_INT64 = np.iinfo(np.int64)
 
 
 def _size(op: str, size: tuple) -> tuple:
@@ -104,9 +102,7 @@ def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
 def _full(op: str, size, fill_value, dtype, requires_grad: bool) -> Tensor:
     fill_value = _number(op, "fill_value", fill_value)
     dtype = _dtype_of_number(fill_value) if dtype is None else np.dtype(dtype)
-    check_number_fits(op, fill_value, dtype)  # NaN, inf, 300 into an integer dtype are refused
-    if dtype.kind in "iu" and isinstance(fill_value, int):
-        fill_value = np.asarray(fill_value).astype(dtype)  # as fill_: uint8 takes -1 as 255
+    fill_value = checked_number(op, fill_value, dtype)  # NaN, inf, 300 into int8: refused
     return Tensor(np.full(_size_arg(op, size), fill_value, dtype), requires_grad)
 
 
@@ -167,7 +163,7 @@ def _int_range(start, end, step, dtype: np.dtype) -> np.ndarray:
         raise ValueError(f"arange: argument 'step' ({step!r}) is 0 in dtype {dtype}; "
                          "pass a floating dtype or an integer step")
     for name, value in (("start", first), ("end", stop), ("step", stride)):
-        if not _INT64.min <= value <= _INT64.max:
+        if not INT64.min <= value <= INT64.max:
             raise OverflowError(f"arange: {name}={value} cannot be converted to int64 "
                                 "without overflow")
     if dtype == np.int64:
@@ -230,7 +226,7 @@ def _bound(arg: str, value) -> int:
     if isinstance(number, bool) or not isinstance(number, int):
         raise TypeError(f"randint: argument '{arg}' must be an int, got "
                         f"{type(value).__name__} {value!r}"[:200])
-    if not _INT64.min <= number <= _INT64.max:
+    if not INT64.min <= number <= INT64.max:
         raise OverflowError(f"randint: argument '{arg}' ({number}) does not fit in int64")
     return number
 

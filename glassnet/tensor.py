@@ -33,9 +33,7 @@ def _as_array(data, dtype=None) -> np.ndarray:
         if dtype.kind in "iu" and isinstance(data, (int, float, np.number)):
             # NaN, inf, 300 into int8 ...: refused as PyTorch does, not in NumPy's words
             # (PyTorch's tensor() stores a too-large float as inf, as NumPy does)
-            check_number_fits("tensor", data, dtype)
-            if isinstance(data, (int, np.integer)):
-                return np.asarray(data).astype(dtype)  # uint8 takes -1 as 255, as torch
+            data = checked_number("tensor", data, dtype)
         return np.array(data, dtype=dtype)
     if isinstance(data, np.ndarray):
         array = data
@@ -563,9 +561,7 @@ class Tensor:
 
     def _fill(self, op: str, value) -> Tensor:
         if not isinstance(value, Tensor):  # NaN, inf, 300 into int8 ...: refused as PyTorch
-            check_number_fits(op, value, self.data.dtype)
-            if self.data.dtype.kind in "iu" and isinstance(value, (int, np.integer)):
-                value = np.asarray(value).astype(self.data.dtype)  # uint8 takes -1 as 255
+            value = checked_number(op, value, self.data.dtype)
         if grad_mode._state.enabled and (self._requires_grad or _requires_grad(value)):
             return self._record(op, None, value)
         return self._write(op, value.data if isinstance(value, Tensor) else value)
@@ -712,7 +708,7 @@ def _add_methods() -> None:
 from glassnet import functional as F  # noqa: E402  (ops import Tensor from this module)
 from glassnet.autograd import engine  # noqa: E402
 from glassnet.ops import shape as shape_ops  # noqa: E402
-from glassnet.ops._util import binary_operands, broadcasting, check_number_fits  # noqa: E402
+from glassnet.ops._util import binary_operands, broadcasting, checked_number  # noqa: E402
 
 _OPERANDS = (Tensor, np.ndarray, numbers.Number, np.generic)  # what comparisons take
 

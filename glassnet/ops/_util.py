@@ -215,7 +215,7 @@ def wrapped_int(op: str, value: int, dtype) -> np.ndarray:
     return np.asarray(value & _UINT64_MASK, dtype=np.uint64).astype(dtype)
 
 
-_INT64 = np.iinfo(np.int64)
+INT64 = np.iinfo(np.int64)  # (the range of a Python int PyTorch takes)
 
 
 def check_number_fits(op: str, value, dtype: np.dtype) -> None:
@@ -236,7 +236,7 @@ def check_number_fits(op: str, value, dtype: np.dtype) -> None:
     if isinstance(value, (int, np.integer)):
         value = int(value)
         lowest = -info.max if dtype.kind == "u" else info.min
-        fits = _INT64.min <= value <= _INT64.max and lowest <= value <= info.max
+        fits = INT64.min <= value <= INT64.max and lowest <= value <= info.max
     elif isinstance(value, (float, np.floating)):
         fits = info.min <= value <= info.max  # (False for NaN and inf)
     else:
@@ -246,10 +246,20 @@ def check_number_fits(op: str, value, dtype: np.dtype) -> None:
                          "overflow (as in PyTorch)")
 
 
+def checked_number(op: str, value, dtype: np.dtype):
+    """``value`` to be written into a tensor of ``dtype``, checked by ``check_number_fits``;
+    an int for an integer dtype comes back as a 0-d array of it, wrapped as PyTorch wraps
+    (uint8 takes -1 as 255, where NumPy refuses it)."""
+    check_number_fits(op, value, dtype)
+    if dtype.kind in "iu" and isinstance(value, (int, np.integer)):
+        return np.asarray(value).astype(dtype)
+    return value
+
+
 def _check_float_fits(op: str, value, dtype: np.dtype) -> None:
     """The float-dtype half of ``check_number_fits``."""
     if isinstance(value, (int, np.integer)):
-        if not _INT64.min <= int(value) <= _INT64.max:  # (PyTorch: "int too big to convert")
+        if not INT64.min <= int(value) <= INT64.max:  # (PyTorch: "int too big to convert")
             raise ValueError(f"{op}: the integer {value} does not fit in 64 bits, so it cannot "
                              f"be written into a tensor of dtype {dtype}")
         value = float(value)
