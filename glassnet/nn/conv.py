@@ -72,19 +72,18 @@ class _ConvNd(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         conv = F.conv2d if self.nd == 2 else F.conv1d
-        op = f"{type(self).__name__}({self.extra_repr()})"  # errors name the layer
         args = (self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
         if self.padding_mode == "zeros":
-            return call_as_layer(conv, conv.__name__, op, input, *args)
+            return call_as_layer(conv, conv.__name__, self, input, *args)
         # Other modes pad explicitly (F.pad takes amounts last dimension first), then
         # convolve without padding, as PyTorch does; the checks run first, on the input and
         # padding the caller gave, so the errors show those and no copy is made in vain.
         check = functools.partial(check_conv, conv.__name__, self.nd)
-        call_as_layer(check, conv.__name__, op, input, *args)
+        call_as_layer(check, conv.__name__, self, input, *args)
         amounts = tuple(a for lo_hi in reversed(self._pads) for a in lo_hi)
-        padded = call_as_layer(functools.partial(F.pad, mode=self.padding_mode), "pad", op,
+        padded = call_as_layer(functools.partial(F.pad, mode=self.padding_mode), "pad", self,
                                input, amounts)
-        return call_as_layer(conv, conv.__name__, op, padded, self.weight, self.bias,
+        return call_as_layer(conv, conv.__name__, self, padded, self.weight, self.bias,
                              self.stride, 0, self.dilation, self.groups)
 
     def extra_repr(self) -> str:

@@ -108,7 +108,7 @@ class _BatchNorm(Module):
             if self.momentum is None:  # cumulative moving average: the mean of all batches
                 factor = 1.0 / batches
         out = call_as_layer(  # errors name the layer
-            F.batch_norm, "batch_norm", f"{type(self).__name__}({self.extra_repr()})", x,
+            F.batch_norm, "batch_norm", self, x,
             self.running_mean if not self.training or self.track_running_stats else None,
             self.running_var if not self.training or self.track_running_stats else None,
             self.weight, self.bias, use_batch_stats, factor, self.eps)

@@ -57,7 +57,7 @@ class MaxPool2d(Module):
         return call_as_layer(
             lambda x: F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
                                    ceil_mode=self.ceil_mode, return_indices=self.return_indices),
-            "max_pool2d", repr(self), input)
+            "max_pool2d", self, input)
 
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, "
@@ -93,7 +93,7 @@ class AvgPool2d(Module):
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
-        return call_as_layer(F.avg_pool2d, "avg_pool2d", repr(self), input, self.kernel_size,
+        return call_as_layer(F.avg_pool2d, "avg_pool2d", self, input, self.kernel_size,
                              self.stride, self.padding, self.ceil_mode, self.count_include_pad,
                              self.divisor_override)
 
@@ -117,7 +117,7 @@ class AdaptiveAvgPool2d(Module):
         self.output_size = output_size
 
     def forward(self, input: Tensor) -> Tensor:
-        return call_as_layer(F.adaptive_avg_pool2d, "adaptive_avg_pool2d", repr(self), input,
+        return call_as_layer(F.adaptive_avg_pool2d, "adaptive_avg_pool2d", self, input,
                              self.output_size)
 
     def extra_repr(self) -> str:
