@@ -177,3 +177,24 @@ def test_conv2d_bias_gradient_with_a_frozen_weight(monkeypatch, rows_limit):
     F.conv2d(gn.tensor(x), gn.tensor(w), gb).backward(gn.tensor(v))
     torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), tb).backward(torch.tensor(v))
     np.testing.assert_allclose(gb.grad.data, tb.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_checks_are_remembered_only_for_calls_that_passed_them():
+    x, w = gn.randn(2, 3, 8, 8), gn.randn(4, 3, 3, 3)
+    expected = F.conv2d(x, w, stride=1, padding=1).data  # remembered
+    # The same settings spelled otherwise: a list is checked afresh, with the same result
+    np.testing.assert_array_equal(F.conv2d(x, w, stride=[1, 1], padding=(1, 1)).data,
+                                  expected)
+    # True == 1 and hashes alike, but a bool stride is still refused after a cached 1
+    with pytest.raises(TypeError, match=r"conv2d: argument 'stride' must be an int"):
+        F.conv2d(x, w, stride=True, padding=1)
+    # A failed check is never remembered: the same bad call fails again, and so does a
+    # channel mismatch after a good call with the same settings
+    for _ in range(2):
+        with pytest.raises(ValueError, match="groups=2 does not divide the 3 input channels"):
+            F.conv2d(x, w, stride=1, padding=1, groups=2)
+    with pytest.raises(ValueError, match="input has 5 channels but weight expects 3"):
+        F.conv2d(gn.randn(2, 5, 8, 8), w, stride=1, padding=1)
+    # dtype is part of what was checked
+    with pytest.raises(TypeError, match="weight dtype float64 and input dtype float32"):
+        F.conv2d(x, w.double(), stride=1, padding=1)

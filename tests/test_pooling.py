@@ -47,6 +47,14 @@ def test_max_pool_ties_go_to_the_first_maximum_as_in_torch(kwargs):
     _check_max_pool(x, **kwargs)
 
 
+@pytest.mark.parametrize("kernel_size", [2, 3, (2, 3)])
+def test_max_pool_ties_and_signed_zeros_in_tiling_windows_match_torch(kernel_size):
+    # Windows that tile the image exactly take the contiguous-taps search; values from
+    # {-0.0, 0.0, 1.0}: ties everywhere, and -0.0 == 0.0 ties whose first one must win.
+    x = np.random.default_rng(3).choice([-0.0, 0.0, 1.0], (2, 3, 6, 6))
+    _check_max_pool(x, kernel_size=kernel_size)
+
+
 def test_max_pool_all_equal_window_picks_first_pixel():
     x = np.ones((1, 1, 4, 4))
     _, idx = F.max_pool2d(gn.tensor(x), 2, return_indices=True)
@@ -331,3 +339,19 @@ def test_max_pool_winner_indices_and_gradient_match_torch_for_any_step_size(shap
     (out * out).sum().backward()
     (t_out * t_out).sum().backward()
     np.testing.assert_array_equal(gx.grad.data, tx.grad.numpy())
+
+
+def test_pool_geometry_is_remembered_only_for_calls_that_passed_its_checks():
+    x = gn.randn(2, 3, 8, 8)
+    expected = F.max_pool2d(x, 2).data  # remembered
+    np.testing.assert_array_equal(F.max_pool2d(x, [2, 2]).data, expected)  # checked afresh
+    with pytest.raises(TypeError, match=r"max_pool2d: argument 'kernel_size' must be an int"):
+        F.max_pool2d(x, True)  # True == 1, but a bool is refused after a cached 1 too
+    F.max_pool2d(x, 1)
+    with pytest.raises(TypeError, match=r"argument 'kernel_size' must be an int"):
+        F.max_pool2d(x, True)
+    for _ in range(2):  # a failed check is never remembered
+        with pytest.raises(ValueError, match="padding .* must be at most half the kernel"):
+            F.max_pool2d(x, 2, padding=2)
+    with pytest.raises(ValueError, match=r"kernel_size \(9, 9\) is larger than the padded"):
+        F.max_pool2d(x, 9)  # the output size depends on the input's shape, which is checked

@@ -140,6 +140,40 @@ def row_sums(m: np.ndarray) -> np.ndarray:
     return m @ shared_ones(m.shape[1], m.dtype)
 
 
+class CheckedArguments:
+    """A small memo of argument checks whose outcome depends only on plain values (shapes,
+    ints, strings): a layer called with the same arguments every step checks them once.
+
+    ``key(*values)`` is a hashable key, or None when a value is not plain (a list, a NumPy
+    int, a bool where an int belongs...): such calls are checked every time, so that
+    ``True`` never passes for a cached ``1``. Only successful checks are stored, so every bad
+    call still raises its own error. The memo forgets everything past ``limit`` entries.
+    """
+
+    _PLAIN = (int, str, type(None))
+
+    def __init__(self, limit: int = 256) -> None:
+        self.limit = limit
+        self.results: dict = {}
+
+    def key(self, *values):
+        for v in values:
+            if type(v) is tuple:
+                if not all(type(item) is int for item in v):
+                    return None
+            elif type(v) not in self._PLAIN and type(v) is not bool \
+                    and not isinstance(v, np.dtype):
+                return None
+        return tuple((type(v), v) for v in values)
+
+    def store(self, key, result):
+        if key is not None:
+            if len(self.results) >= self.limit:
+                self.results.clear()
+            self.results[key] = result
+        return result
+
+
 def as_tensor(value, op: str = "", arg: str = "input") -> Tensor:
     """Accept a Tensor as is; wrap a NumPy array or Python number (no gradient)."""
     if isinstance(value, Tensor):

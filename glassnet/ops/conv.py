@@ -50,7 +50,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from glassnet.autograd.function import Function
-from glassnet.ops._util import as_tensor
+from glassnet.ops._util import CheckedArguments, as_tensor
 from glassnet.ops.row_blas import add_rows_, copy_rows_
 from glassnet.tensor import Tensor
 
@@ -205,20 +205,29 @@ def _overlap_add(parts: np.ndarray, dilation: int, stride: int, length: int) -> 
     one axis: the k kernel taps each read L_in positions of a length-``length`` axis.
 
     With stride 1 part t of each of the prod(mid) blocks is one run of L_in*inner values
-    landing at offset t*dilation*inner of the block's length*inner: k row-strided adds
-    (``add_rows_``, OpenBLAS's geadd where it can). Otherwise, strided slice adds.
+    landing at offset t*dilation*inner of the block's length*inner: part 0 is copied to the
+    front (``copy_rows_``), the rest of each block is zeroed, and parts 1.. are added as
+    row-strided adds (``add_rows_``; OpenBLAS's omatcopy and geadd where they can), which
+    writes the output once less than zeroing all of it first. Otherwise, strided slice adds.
     """
     k, l_in, inner = parts.shape[0], parts.shape[-2], parts.shape[-1]
     mid = parts.shape[1:-2]
-    out = np.zeros((*mid, length, inner), dtype=parts.dtype)
     if stride == 1:
         blocks = math.prod(mid)
         run = l_in * inner  # part t of one block lands as one run at offset t*dilation*inner
-        out_rows = out.reshape(blocks, length * inner)
-        for t in range(k):
+        width = length * inner
+        out = np.empty((*mid, length, inner), dtype=parts.dtype)
+        out_rows = out.reshape(blocks, width)
+        # (where nothing else lands, a -0.0 of part 0 stays -0.0: a sum into zeros would
+        # give 0.0; the two compare equal)
+        copy_rows_(out_rows[:, :run], parts[0].reshape(blocks, run))
+        if width > run:  # the tail no part 0 reaches
+            copy_rows_(out_rows[:, run:], np.zeros((blocks, width - run), dtype=out.dtype))
+        for t in range(1, k):
             start = t * dilation * inner
             add_rows_(out_rows[:, start:start + run], parts[t].reshape(blocks, run))
         return out
+    out = np.zeros((*mid, length, inner), dtype=parts.dtype)
     for t in range(k):
         start = t * dilation
         out[..., start:start + stride * (l_in - 1) + 1:stride, :] += parts[t]
@@ -279,6 +288,24 @@ def check_conv(op: str, nd: int, input, weight, bias, stride, padding, dilation,
     x = as_tensor(input, op)
     w = as_tensor(weight, op, "weight")
     b = None if bias is None else as_tensor(bias, op, "bias")
+    bias_shape, bias_dtype = (None, None) if b is None else (b.data.shape, b.data.dtype)
+    key = _CHECKED.key(op, nd, x.data.shape, w.data.shape, bias_shape, x.data.dtype,
+                       w.data.dtype, bias_dtype, stride, padding, dilation, groups)
+    params = _CHECKED.results.get(key)
+    if params is None:
+        params = _CHECKED.store(key, _conv_params(op, nd, x, w, b, stride, padding, dilation,
+                                                  groups))
+    return x, w, b, params
+
+
+# What check_conv found for plain arguments (~12 us a call otherwise): a layer's shapes and
+# settings are the same every step.
+_CHECKED = CheckedArguments()
+
+
+def _conv_params(op: str, nd: int, x: Tensor, w: Tensor, b: Tensor | None, stride, padding,
+                 dilation, groups) -> dict:
+    """check_conv's checks and the keyword parameters of ``Conv2d.apply``, without the memo."""
     xs, ws = x.data.shape, w.data.shape
     shapes = f"(input shape {xs}, weight shape {ws})"
     dims = ("L",) if nd == 1 else ("H", "W")
@@ -339,8 +366,8 @@ def check_conv(op: str, nd: int, input, weight, bias, stride, padding, dilation,
     out_size = tuple((p - r) // s + 1 for p, r, s in zip(padded, reach, stride[-nd:],
                                                           strict=True))
     out_shape = xs[:-nd - 1] + (c_out,) + out_size
-    return x, w, b, {"stride": stride, "pads": pads[0] + pads[1], "dilation": dilation,
-                     "groups": int(groups), "x4": x4, "w4": w4, "out_shape": out_shape}
+    return {"stride": stride, "pads": pads[0] + pads[1], "dilation": dilation,
+            "groups": int(groups), "x4": x4, "w4": w4, "out_shape": out_shape}
 
 
 # --------------------------------------------------------------------- public functions

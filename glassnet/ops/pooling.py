@@ -26,7 +26,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from glassnet.autograd.function import Function
 from glassnet.autograd.grad_mode import is_grad_enabled
-from glassnet.ops._util import as_tensor, check_float
+from glassnet.ops._util import CheckedArguments, as_tensor, check_float
 from glassnet.ops.elementwise import cast
 from glassnet.ops.row_blas import copy_rows_, copy_transposed_
 from glassnet.tensor import Tensor
@@ -86,9 +86,24 @@ def _image_input(op: str, input) -> Tensor:
     return x
 
 
+_GEOMETRIES = CheckedArguments()  # a layer's geometry, checked once per input shape
+
+
 def _geometry(op: str, shape: tuple, kernel_size, stride, padding, dilation,
               ceil_mode: bool) -> Geometry:
-    """Check the pooling arguments against the input's shape; say what is wrong and why."""
+    """Check the pooling arguments against the input's shape; say what is wrong and why.
+    (Remembered for plain arguments: ~20 us a call otherwise.)"""
+    key = _GEOMETRIES.key(op, shape, kernel_size, stride, padding, dilation, ceil_mode)
+    geometry = _GEOMETRIES.results.get(key)
+    if geometry is None:
+        geometry = _GEOMETRIES.store(key, _checked_geometry(
+            op, shape, kernel_size, stride, padding, dilation, ceil_mode))
+    return geometry
+
+
+def _checked_geometry(op: str, shape: tuple, kernel_size, stride, padding, dilation,
+                      ceil_mode: bool) -> Geometry:
+    """``_geometry`` without the memo."""
     kh, kw = _pair(op, "kernel_size", kernel_size, 1)
     no_stride = stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0)
     sh, sw = (kh, kw) if no_stride else _pair(op, "stride", stride, 1)
@@ -249,7 +264,7 @@ class MaxPool2d(Function):
             best = (win[..., 0, 0] if taps is None else taps[0]).copy()
             for k in range(1, g.kh * g.kw):
                 tap = win[..., k // g.kw, k % g.kw] if taps is None else taps[k]
-                np.maximum(best, tap, out=best)  # NaN propagates
+                np.maximum(tap, best, out=best)  # NaN propagates; a tie keeps best
             return best if x.ndim == 4 else best[0]
         best, offset = _max_and_offset(win, g, taps)
         ctx.offset, ctx.g, ctx.x_shape = offset, g, x.shape
@@ -316,6 +331,8 @@ def _max_and_offset(win: np.ndarray, g: Geometry,
     k_total = g.kh * g.kw
     offset_dtype = np.int8 if k_total <= 127 else np.int32
     shape = win.shape[:4]
+    if taps is not None and offset_dtype is np.int8:
+        return _max_and_offset_of_taps(win, g, taps)
     if g.ph == g.pw == 0:
         first = win[..., 0, 0] if taps is None else taps[0]
         best, offset, start = first.copy(), np.zeros(shape, offset_dtype), 1
@@ -332,7 +349,7 @@ def _max_and_offset(win: np.ndarray, g: Geometry,
         else:
             v = taps[k]
         np.greater(v, best, out=won)
-        np.maximum(best, v, out=best)  # propagates NaN, as PyTorch does
+        np.maximum(v, best, out=best)  # propagates NaN, as PyTorch does; a tie keeps best
         np.subtract(offset_dtype(k), offset, out=step)
         # (bool as int8 is a free view; a wider offset type, for kernels of more than 127
         # taps, multiplies by the bool itself)
@@ -346,6 +363,33 @@ def _max_and_offset(win: np.ndarray, g: Geometry,
             won = (v > best) | np.isnan(v)
             best = np.where(won, v, best)
             offset = np.where(won, offset_dtype(k), offset)
+    return best, offset
+
+
+def _max_and_offset_of_taps(win: np.ndarray, g: Geometry,
+                            taps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``_max_and_offset`` for contiguous taps (no padding, at most 127 of them): the maximum
+    first, then the offset of the first tap equal to it, which is the first maximum.
+
+    With ne[k] = (taps[k] != best) as 0/1, the first k where ne[k] is 0 is
+    f[0] with f[K-1] = 0 and f[k] = ne[k] * (1 + f[k+1]) (every tap after the first equal
+    one is multiplied away). That is one comparison and two byte passes per tap, where
+    tracking the offset during the search takes a comparison and three byte passes.
+    """
+    best = taps[0].copy()
+    for k in range(1, len(taps)):
+        # propagates NaN, as PyTorch does; the running best second, as NumPy's vector loop
+        # returns its second operand on a tie, so that a -0.0 that wins first stays -0.0
+        np.maximum(taps[k], best, out=best)
+    if np.isnan(best).any():  # rare: PyTorch's "NaN wins" rule, in the general search
+        return _max_and_offset(win, g, None)
+    # f[K-2] = ne[K-2]; bool as int8 is a free view, and these bytes are only read as int8
+    offset = np.not_equal(taps[-2], best).view(np.int8)
+    ne = np.empty(best.shape, bool)
+    for k in range(len(taps) - 3, -1, -1):
+        np.not_equal(taps[k], best, out=ne)
+        offset += 1
+        offset *= ne.view(np.int8)
     return best, offset
 
 
