@@ -37,6 +37,9 @@ short rows one row at a time, with ~25 ns of bookkeeping per row):
   product is memory-bound: ``cols`` is kept per image, (N, K+1, P), so that W @ cols comes
   out in NCHW order with no transposing pass. With many rows one large GEMM over the
   batch-folded (K+1, N*P) matrix is faster, and its output is transposed to NCHW in one pass.
+  Per image, dW is a sum of one small product per image: ``small_products`` adds them up
+  in place through OpenBLAS's AVX-512 small-matrix kernel where there is one (0.60 -> 0.40
+  ms for the MNIST CNN's first layer).
 
 ``conv1d`` is the same op with a unit height: (N, C, L) is viewed as (N, C, 1, L).
 """
@@ -52,6 +55,7 @@ from numpy.lib.stride_tricks import as_strided
 from glassnet.autograd.function import Function
 from glassnet.ops._util import CheckedArguments, as_tensor
 from glassnet.ops.row_blas import add_rows_, copy_rows_
+from glassnet.ops.small_products import sum_of_products_nt
 from glassnet.tensor import Tensor
 
 __all__ = ["conv1d", "conv2d"]
@@ -139,7 +143,9 @@ class Conv2d(Function):
             g = grad.reshape(n, groups, og, p)
             if need_w or need_b:
                 # sum over images of g_n @ cols_n^T; its last column is db (the ones row)
-                gw = np.matmul(g, ctx.cols.transpose(0, 1, 3, 2)).sum(axis=0)  # (G, Og, rows)
+                cols = ctx.cols
+                gw = np.stack([sum_of_products_nt(g[:, i], cols[:, i])  # (G, Og, rows)
+                               for i in range(groups)])
                 grad_b = gw[:, :, k].reshape(c_out) if need_b else None
                 gw = gw[:, :, :k]
             if need_x:
