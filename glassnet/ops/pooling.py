@@ -300,25 +300,26 @@ def _tiled_taps(x: np.ndarray, g: Geometry) -> np.ndarray | None:
     of the kernel: the 2x2 pooling of every LeNet-style network); None otherwise.
 
     Every window's taps are read through strided views otherwise, with a NumPy loop per
-    row of the output (13 values in the MNIST CNN's first pooling). Here x, seen as rows of
-    kw values, is transposed once (``copy_transposed_``: column j of every window in one
-    array), then each window row i of that is copied out (``copy_rows_``): 0.48 against
-    0.66 ms for the four taps of a (64, 32, 26, 26) float32 input.
+    row of the output (13 values in the MNIST CNN's first pooling). Here, for each window
+    row i, the image rows y*kh + i are copied out whole (``copy_rows_``: rows of W values),
+    and that block, seen as rows of kw values, is transposed (``copy_transposed_``: column
+    j of every window in one array, which is tap (i, j)). For a (64, 32, 26, 26) float32
+    input: 0.37 ms, against 0.43 ms for one transposition of all of x followed by kh*kw
+    copies of rows of ow values, and 0.66 ms for NumPy's strided copies.
     """
     n, c, h, w = x.shape
     if (g.ph or g.pw or g.dh != 1 or g.dw != 1 or g.sh != g.kh or g.sw != g.kw
             or h != g.oh * g.kh or w != g.ow * g.kw or g.kh * g.kw < 2
             or not x.flags.c_contiguous or x.dtype not in (np.float32, np.float64)):
         return None
-    by_column = np.empty((g.kw, x.size // g.kw), dtype=x.dtype)  # column j of all windows
-    copy_transposed_(by_column, x.reshape(-1, g.kw))
-    rows = n * c * g.oh
+    rows = n * c * g.oh  # one per row of windows
+    by_window_row = x.reshape(rows, g.kh, w)
     taps = np.empty((g.kh * g.kw, n, c, g.oh, g.ow), dtype=x.dtype)
-    for j in range(g.kw):
-        column = by_column[j].reshape(rows, g.kh * g.ow)  # window row i at i*ow
-        for i in range(g.kh):
-            copy_rows_(taps[i * g.kw + j].reshape(rows, g.ow),
-                       column[:, i * g.ow:(i + 1) * g.ow])
+    image_rows = np.empty((rows, w), dtype=x.dtype)  # window row i of every window
+    for i in range(g.kh):
+        copy_rows_(image_rows, by_window_row[:, i, :])
+        copy_transposed_(taps[i * g.kw:(i + 1) * g.kw].reshape(g.kw, rows * g.ow),
+                         image_rows.reshape(rows * g.ow, g.kw))
     return taps
 
 
