@@ -380,10 +380,10 @@ def _max_and_offset_of_taps(win: np.ndarray, g: Geometry,
     one is multiplied away). That is one comparison and two byte passes per tap, where
     tracking the offset during the search takes a comparison and three byte passes.
     """
-    best = taps[0].copy()
-    for k in range(1, len(taps)):
-        # propagates NaN, as PyTorch does; the running best second, as NumPy's vector loop
-        # returns its second operand on a tie, so that a -0.0 that wins first stays -0.0
+    # Propagates NaN, as PyTorch does; the running best second, as NumPy's vector loop
+    # returns its second operand on a tie, so that a -0.0 that wins first stays -0.0.
+    best = np.maximum(taps[1], taps[0])
+    for k in range(2, len(taps)):
         np.maximum(taps[k], best, out=best)
     if np.isnan(best).any():  # rare: PyTorch's "NaN wins" rule, in the general search
         return _max_and_offset(win, g, None)
