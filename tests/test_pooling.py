@@ -55,6 +55,18 @@ def test_max_pool_ties_and_signed_zeros_in_tiling_windows_match_torch(kernel_siz
     _check_max_pool(x, kernel_size=kernel_size)
 
 
+@pytest.mark.parametrize("shape, kernel_size", [
+    ((2, 3, 11, 11), 2),       # the MNIST CNN's second pooling: row 10 and column 10 left out
+    ((2, 3, 7, 9), (2, 3)),
+    ((1, 2, 8, 5), (3, 2)),    # rows 6-7 and column 4 left out
+])
+def test_max_pool_tiling_windows_that_leave_the_last_rows_out_match_torch(shape, kernel_size):
+    x = np.random.default_rng(4).standard_normal(shape)
+    _check_max_pool(x, kernel_size=kernel_size)
+    _check_max_pool(np.round(x), kernel_size=kernel_size)  # with ties
+    _check_max_pool(x, kernel_size=kernel_size, ceil_mode=True)  # an overhang: not tiled
+
+
 def test_max_pool_all_equal_window_picks_first_pixel():
     x = np.ones((1, 1, 4, 4))
     _, idx = F.max_pool2d(gn.tensor(x), 2, return_indices=True)

@@ -296,8 +296,9 @@ class MaxPool2d(Function):
 
 def _tiled_taps(x: np.ndarray, g: Geometry) -> np.ndarray | None:
     """taps[i*kw + j, n, c, y, x] = x[n, c, y*kh + i, x*kw + j], each tap contiguous, when
-    the windows tile x exactly (stride = kernel, no padding or dilation, H and W multiples
-    of the kernel: the 2x2 pooling of every LeNet-style network); None otherwise.
+    the windows tile x (stride = kernel, no padding or dilation: the 2x2 pooling of every
+    LeNet-style network; a last row or column that floor mode leaves out is skipped);
+    None otherwise.
 
     Every window's taps are read through strided views otherwise, with a NumPy loop per
     row of the output (13 values in the MNIST CNN's first pooling). Here, for each window
@@ -309,11 +310,17 @@ def _tiled_taps(x: np.ndarray, g: Geometry) -> np.ndarray | None:
     """
     n, c, h, w = x.shape
     if (g.ph or g.pw or g.dh != 1 or g.dw != 1 or g.sh != g.kh or g.sw != g.kw
-            or h != g.oh * g.kh or w != g.ow * g.kw or g.kh * g.kw < 2
+            or g.kh * g.kw < 2 or g.oh * g.kh > h or g.ow * g.kw > w  # (ceil mode overhang)
             or not x.flags.c_contiguous or x.dtype not in (np.float32, np.float64)):
         return None
     rows = n * c * g.oh  # one per row of windows
-    by_window_row = x.reshape(rows, g.kh, w)
+    used = g.oh * g.kh  # image rows the windows cover (floor mode may leave the last out)
+    if used != h:  # those rows of each image, as one block: one copy of runs of used*w
+        block = np.empty((n * c, used * w), dtype=x.dtype)
+        copy_rows_(block, x.reshape(n * c, h * w)[:, :used * w])
+        x = block
+    by_window_row = x.reshape(rows, g.kh, w)[:, :, :g.ow * g.kw]
+    w = g.ow * g.kw
     taps = np.empty((g.kh * g.kw, n, c, g.oh, g.ow), dtype=x.dtype)
     image_rows = np.empty((rows, w), dtype=x.dtype)  # window row i of every window
     for i in range(g.kh):
