@@ -67,6 +67,21 @@ def test_max_pool_tiling_windows_that_leave_the_last_rows_out_match_torch(shape,
     _check_max_pool(x, kernel_size=kernel_size, ceil_mode=True)  # an overhang: not tiled
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=2, padding=1),
+                                    dict(kernel_size=3, stride=1)],
+                         ids=["tiling", "padded", "overlapping"])
+def test_max_pool_keeps_the_first_of_signed_zero_ties_like_torch(dtype, kwargs):
+    # The sign of a zero maximum is the first tied pixel's, as in PyTorch (which replaces
+    # its running maximum only on a strictly larger value), in every dtype and search path
+    x = np.random.default_rng(5).choice([-0.0, 0.0], (2, 3, 6, 6)).astype(dtype)
+    expected = TF.max_pool2d(torch.tensor(x), **kwargs).numpy()
+    for requires_grad in (False, True):  # the values-only search and the one with indices
+        out = F.max_pool2d(gn.tensor(x, requires_grad=requires_grad), **kwargs).data
+        assert out.dtype == dtype
+        np.testing.assert_array_equal(np.signbit(out), np.signbit(expected))
+
+
 def test_max_pool_all_equal_window_picks_first_pixel():
     x = np.ones((1, 1, 4, 4))
     _, idx = F.max_pool2d(gn.tensor(x), 2, return_indices=True)

@@ -17,6 +17,7 @@ and with ``ceil_mode`` the last window must start inside the input or the left p
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from typing import NamedTuple
@@ -264,7 +265,7 @@ class MaxPool2d(Function):
             best = (win[..., 0, 0] if taps is None else taps[0]).copy()
             for k in range(1, g.kh * g.kw):
                 tap = win[..., k // g.kw, k % g.kw] if taps is None else taps[k]
-                np.maximum(tap, best, out=best)  # NaN propagates; a tie keeps best
+                _keep_max(best, tap)  # NaN propagates; a tie keeps best
             return best if x.ndim == 4 else best[0]
         best, offset = _max_and_offset(win, g, taps)
         ctx.offset, ctx.g, ctx.x_shape = offset, g, x.shape
@@ -330,6 +331,26 @@ def _tiled_taps(x: np.ndarray, g: Geometry) -> np.ndarray | None:
     return taps
 
 
+@functools.cache
+def _second_wins_ties(dtype: np.dtype) -> bool:
+    """Whether ``np.maximum(a, b)`` returns b where a == b, for this dtype: on x86 its
+    float32 and float64 loops do (the SIMD max instruction's rule), its float16 loop
+    returns a. Seen on 0.0 against -0.0, the one tie whose two sides differ, over a length
+    that covers the vector loop and its scalar tail."""
+    zeros = np.zeros(67, dtype=dtype)
+    signs = np.signbit(np.maximum(zeros, -zeros))
+    return bool(signs.all())
+
+
+def _keep_max(best: np.ndarray, v: np.ndarray) -> None:
+    """best = max(best, v) in place, NaN propagating, a tie keeping best's value (so that
+    the first of -0.0 and 0.0 wins, as in PyTorch, which replaces only on v > best)."""
+    if _second_wins_ties(best.dtype):
+        np.maximum(v, best, out=best)
+    else:
+        np.maximum(best, v, out=best)
+
+
 def _max_and_offset(win: np.ndarray, g: Geometry,
                     taps: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Each window's largest value and its kernel offset k = i * kw + j (a small int).
@@ -360,7 +381,7 @@ def _max_and_offset(win: np.ndarray, g: Geometry,
         else:
             v = taps[k]
         np.greater(v, best, out=won)
-        np.maximum(v, best, out=best)  # propagates NaN, as PyTorch does; a tie keeps best
+        _keep_max(best, v)  # propagates NaN, as PyTorch does; a tie keeps best
         np.subtract(offset_dtype(k), offset, out=step)
         # (bool as int8 is a free view; a wider offset type, for kernels of more than 127
         # taps, multiplies by the bool itself)
@@ -387,11 +408,11 @@ def _max_and_offset_of_taps(win: np.ndarray, g: Geometry,
     one is multiplied away). That is one comparison and two byte passes per tap, where
     tracking the offset during the search takes a comparison and three byte passes.
     """
-    # Propagates NaN, as PyTorch does; the running best second, as NumPy's vector loop
-    # returns its second operand on a tie, so that a -0.0 that wins first stays -0.0.
-    best = np.maximum(taps[1], taps[0])
+    # (propagates NaN, as PyTorch does; a tie keeps the earlier tap's value)
+    second_wins = _second_wins_ties(taps.dtype)
+    best = np.maximum(taps[1], taps[0]) if second_wins else np.maximum(taps[0], taps[1])
     for k in range(2, len(taps)):
-        np.maximum(taps[k], best, out=best)
+        _keep_max(best, taps[k])
     if np.isnan(best).any():  # rare: PyTorch's "NaN wins" rule, in the general search
         return _max_and_offset(win, g, None)
     # f[K-2] = ne[K-2]; bool as int8 is a free view, and these bytes are only read as int8

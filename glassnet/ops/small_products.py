@@ -62,6 +62,9 @@ def sum_of_products_nt(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """
     n, m, k = a.shape
     p = b.shape[1]
+    if b.ndim != 3 or b.shape[0] != n or b.shape[2] != k:
+        raise ValueError(f"sum_of_products_nt: a (N, M, K) and b (N, P, K) must agree in N "
+                         f"and K, got shapes {a.shape} and {b.shape}")
     small = enabled and a.dtype == b.dtype and m * p * k <= MAX_MULTIPLY_ADDS
     kernel = _kernel(a.dtype) if small else None
     if kernel is None or n == 0 or not (_rows_ok(a) and _rows_ok(b)):
