@@ -198,3 +198,33 @@ def test_conv2d_checks_are_remembered_only_for_calls_that_passed_them():
     # dtype is part of what was checked
     with pytest.raises(TypeError, match="weight dtype float64 and input dtype float32"):
         F.conv2d(x, w.double(), stride=1, padding=1)
+
+
+@pytest.mark.parametrize("rows_limit", [0, 10**9], ids=["batch-folded", "per-image"])
+def test_conv2d_backward_twice_with_retain_graph_gives_the_same_gradients(monkeypatch,
+                                                                          rows_limit):
+    """Backward writes dx's columns over the forward's saved columns only when the node is
+    freed right after; with retain_graph the second pass must still read them intact."""
+    monkeypatch.setattr(conv_ops, "PER_IMAGE_MAX_ROWS", rows_limit)
+    rng = np.random.default_rng(5)
+    x = gn.tensor(rng.standard_normal((3, 4, 7, 6)), requires_grad=True)
+    w = gn.tensor(rng.standard_normal((5, 4, 3, 2)), requires_grad=True)
+    b = gn.tensor(rng.standard_normal(5), requires_grad=True)
+    out = F.conv2d(x, w, b, padding=1)
+    v = gn.tensor(rng.standard_normal(out.shape))
+    out.backward(v, retain_graph=True)
+    first = [t.grad.data.copy() for t in (x, w, b)]
+    out.backward(v)  # the node's last backward: now it may reuse its saved columns
+    for t, g1 in zip((x, w, b), first, strict=True):
+        np.testing.assert_allclose(t.grad.data, 2 * g1, rtol=1e-12, atol=1e-12)
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        out.backward(v)
+
+
+def test_conv2d_backward_called_outside_the_engine_leaves_the_saved_columns_alone():
+    x, w = gn.randn(2, 3, 6, 6, requires_grad=True), gn.randn(4, 3, 3, 3, requires_grad=True)
+    node = F.conv2d(x, w).grad_fn
+    cols = node.cols.copy()
+    assert not node.last_backward
+    type(node).backward(node, np.ones((2, 4, 4, 4), np.float32))
+    np.testing.assert_array_equal(node.cols, cols)

@@ -74,6 +74,7 @@ def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
             )
         if fn.writes != versions.writes:  # something was written in place since fn ran
             versions.check_saved(tensor, fn)
+        fn.last_backward = not retain_graph
         input_grads = type(fn).backward(fn, grad)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)

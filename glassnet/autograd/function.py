@@ -37,6 +37,9 @@ class Function:
     parents: tuple = ()
     needs_input_grad: tuple = ()
     _freed = False
+    # Set by the engine before backward: True when the node is freed right after this
+    # backward (no retain_graph), so backward may write over the memory of what it saved.
+    last_backward = False
 
     @staticmethod
     def forward(ctx, *arrays, **params):

@@ -33,6 +33,9 @@ short rows one row at a time, with ~25 ns of bookkeeping per row):
   ``dcols`` in the order it is stored (the weight is viewed the same way, a tiny copy).
 * The bias rides along as an extra row of ones in ``cols`` (W's last column is b), so the
   product adds it and dW's last column is db.
+* dcols is written over ``cols`` once dW has read it, when the engine frees the node right
+  after this backward (no ``retain_graph``): that memory is still in cache, fresh memory is
+  not (0.5 ms a step on the MNIST CNN).
 * Layout of the product. With few rows (K < 64, e.g. a first layer on 1 or 3 channels) the
   product is memory-bound: ``cols`` is kept per image, (N, K+1, P), so that W @ cols comes
   out in NCHW order with no transposing pass. With many rows one large GEMM over the
@@ -149,7 +152,8 @@ class Conv2d(Function):
                 grad_b = gw[:, :, k].reshape(c_out) if need_b else None
                 gw = gw[:, :, :k]
             if need_x:
-                dcols = np.matmul(wmat[:, :, :k].transpose(0, 2, 1), g)  # (N, G, K, P)
+                dcols = np.matmul(wmat[:, :, :k].transpose(0, 2, 1), g,  # (N, G, K, P)
+                                  out=_spent_cols(ctx, (slice(None), slice(None), slice(k))))
                 dcols = dcols.reshape(n, groups, kh, kw, cg, h_out, w_out)
                 dcols = dcols.transpose(2, 3, 1, 4, 0, 5, 6)  # (kh, kw, G, Cg, N, Ho, Wo)
         else:
@@ -164,7 +168,8 @@ class Conv2d(Function):
                 grad_b = gw[:, :, k].reshape(c_out) if need_b else None
                 gw = gw[:, :, :k]
             if need_x:
-                dcols = np.matmul(wmat[:, :, :k].transpose(0, 2, 1), g)  # (G, K, N*P)
+                dcols = np.matmul(wmat[:, :, :k].transpose(0, 2, 1), g,  # (G, K, N*P)
+                                  out=_spent_cols(ctx, (slice(None), slice(k))))
                 dcols = dcols.reshape(groups, kh, kw, cg, n, h_out, w_out)
                 dcols = dcols.transpose(1, 2, 0, 3, 4, 5, 6)  # (kh, kw, G, Cg, N, Ho, Wo)
         if need_w:  # (G, Og, (i, j, c)) back to PyTorch's (C_out, Cg, kh, kw)
@@ -181,6 +186,16 @@ class Conv2d(Function):
                 gxp[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3))
             grad_x = grad_x.reshape(ctx.x_shape)
         return grad_x, grad_w, grad_b
+
+
+def _spent_cols(ctx, rows: tuple) -> np.ndarray | None:
+    """Where backward may write dcols: the rows of ``cols`` without the ones row, once dW
+    has read them and when the engine frees the node right after this backward (no
+    ``retain_graph``); else None (a new array). The MNIST CNN's second convolution reads
+    9 MB of cols for dW and writes 9 MB of dcols: into the memory dW just read, which is
+    still in cache, its step takes 0.5 ms less than into fresh memory."""
+    cols = ctx.cols
+    return cols[rows] if ctx.last_backward and cols is not None else None
 
 
 def _shifted_rows(xp: np.ndarray, kw: int, dw: int, sw: int, w_out: int) -> np.ndarray:
