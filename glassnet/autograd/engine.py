@@ -8,9 +8,15 @@ unless ``retain_grad()`` was called.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from glassnet.autograd import versions
+
+# CPython counts references (sys.getrefcount): how the engine knows a gradient array is
+# held by nothing else. Elsewhere no gradient is ever handed over as the node's own.
+_COUNTS_REFERENCES = hasattr(sys, "getrefcount")
 
 
 def _inputs(fn) -> tuple:
@@ -75,6 +81,11 @@ def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
         if fn.writes != versions.writes:  # something was written in place since fn ran
             versions.check_saved(tensor, fn)
         fn.last_backward = not retain_graph
+        # grad is the node's alone when nothing but this loop refers to it (not the caller's
+        # seed, not a leaf's .grad, not a view, not also on its way to another node): a
+        # fresh array some backward made. Then backward may write its result into it.
+        fn.owns_grad = (_COUNTS_REFERENCES and grad.base is None and grad.flags.writeable
+                        and sys.getrefcount(grad) == 2)  # this name and getrefcount's argument
         input_grads = type(fn).backward(fn, grad)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
@@ -87,6 +98,7 @@ def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
             key = id(parent)
             previous = grads.get(key)
             grads[key] = parent_grad if previous is None else previous + parent_grad
+        input_grads = parent_grad = previous = None  # no references left behind (owns_grad)
         if not retain_graph:
             fn.release()
     for tensor, grad in arrived:

@@ -38,8 +38,10 @@ class Function:
     needs_input_grad: tuple = ()
     _freed = False
     # Set by the engine before backward: True when the node is freed right after this
-    # backward (no retain_graph), so backward may write over the memory of what it saved.
+    # backward (no retain_graph), so backward may write over the memory of what it saved;
+    # and whether the incoming gradient array is the node's alone to write into.
     last_backward = False
+    owns_grad = False
 
     @staticmethod
     def forward(ctx, *arrays, **params):
