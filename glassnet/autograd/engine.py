@@ -16,7 +16,7 @@ from glassnet.autograd import versions
 
 # CPython counts references (sys.getrefcount): how the engine knows a gradient array is
 # held by nothing else. Elsewhere no gradient is ever handed over as the node's own.
-_COUNTS_REFERENCES = hasattr(sys, "getrefcount")
+_refcount = getattr(sys, "getrefcount", None)
 
 
 def _inputs(fn) -> tuple:
@@ -84,8 +84,8 @@ def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
         # grad is the node's alone when nothing but this loop refers to it (not the caller's
         # seed, not a leaf's .grad, not a view, not also on its way to another node): a
         # fresh array some backward made. Then backward may write its result into it.
-        fn.owns_grad = (_COUNTS_REFERENCES and grad.base is None and grad.flags.writeable
-                        and sys.getrefcount(grad) == 2)  # this name and getrefcount's argument
+        fn.owns_grad = (_refcount is not None and _refcount(grad) == 2  # this name, the call
+                        and grad.base is None and grad.flags.writeable)
         input_grads = type(fn).backward(fn, grad)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
