@@ -228,3 +228,26 @@ def test_conv2d_backward_called_outside_the_engine_leaves_the_saved_columns_alon
     assert not node.last_backward
     type(node).backward(node, np.ones((2, 4, 4, 4), np.float32))
     np.testing.assert_array_equal(node.cols, cols)
+
+
+@pytest.mark.parametrize("rows_limit", [0, 10**9], ids=["batch-folded", "per-image"])
+def test_conv2d_backward_cut_short_after_reusing_its_columns_cannot_be_rerun(monkeypatch,
+                                                                             rows_limit):
+    """Once backward has written over the saved columns, an interrupted pass (an error,
+    Ctrl-C) must not be retried on them: the retry raises (review finding)."""
+    monkeypatch.setattr(conv_ops, "PER_IMAGE_MAX_ROWS", rows_limit)
+    x = gn.randn(2, 3, 6, 6, requires_grad=True)
+    w = gn.randn(4, 3, 3, 3, requires_grad=True)
+    out = F.conv2d(x, w)
+    real = conv_ops._overlap_add
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(conv_ops, "_overlap_add", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        out.backward(gn.ones(*out.shape))
+    monkeypatch.setattr(conv_ops, "_overlap_add", real)
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        out.backward(gn.ones(*out.shape))
+    assert w.grad is None and x.grad is None  # nothing half-done reached the leaves

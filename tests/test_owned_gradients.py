@@ -70,3 +70,36 @@ def test_retained_and_leaf_gradients_are_not_written_into():
 
 def test_owns_grad_is_false_outside_the_engine():
     assert Function.owns_grad is False and Function.last_backward is False
+
+
+def test_the_flags_last_one_call_only():
+    # after a pass with retain_graph, a direct call of the node's backward may not write
+    # into the array it is given (review finding)
+    x = gn.randn(3, 4, requires_grad=True)
+    y = x.relu()
+    (y * 2.0).sum().backward(retain_graph=True)
+    node = y.grad_fn
+    assert not node.owns_grad and not node.last_backward
+    g = np.ones((3, 4), np.float32)
+    type(node).backward(node, g)
+    np.testing.assert_array_equal(g, np.ones((3, 4), np.float32))
+
+
+def test_a_relu_subclass_that_reads_grad_after_relus_backward_is_right():
+    class LeakyStraightThrough(activation.ReLU):
+        @staticmethod
+        def backward(ctx, grad):
+            return activation.ReLU.backward(ctx, grad) + 0.1 * grad
+
+    x = gn.tensor(np.array([-1.0, 2.0, -3.0, 4.0]), requires_grad=True)
+    (LeakyStraightThrough.apply(x) * 3.0).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [0.3, 3.3, 0.3, 3.3])
+
+
+def test_no_gradient_is_handed_over_where_reference_counts_cannot_be_trusted():
+    from glassnet.autograd.engine import reference_counter
+
+    assert reference_counter("cpython", (3, 11)) is not None
+    assert reference_counter("cpython", (3, 13)) is not None
+    assert reference_counter("cpython", (3, 14)) is None  # a call may borrow a reference
+    assert reference_counter("pypy", (3, 10)) is None

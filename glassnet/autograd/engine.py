@@ -14,9 +14,22 @@ import numpy as np
 
 from glassnet.autograd import versions
 
-# CPython counts references (sys.getrefcount): how the engine knows a gradient array is
-# held by nothing else. Elsewhere no gradient is ever handed over as the node's own.
-_refcount = getattr(sys, "getrefcount", None)
+
+def reference_counter(implementation: str, version: tuple):
+    """``sys.getrefcount`` where it tells whether an array is held by nothing but the
+    caller's own name, else None (no gradient is then ever handed over as a node's own).
+
+    CPython up to 3.13 counts every reference: a name and getrefcount's argument make 2.
+    From 3.14 a call may borrow a local's reference without counting it (the 3.14 C-API
+    notes; NumPy's temporary elision met the same change), so 2 could mean one holder
+    more than the engine: there, and in other Pythons, no answer is trusted.
+    """
+    if implementation != "cpython" or version >= (3, 14):
+        return None
+    return getattr(sys, "getrefcount", None)
+
+
+_refcount = reference_counter(sys.implementation.name, sys.version_info[:2])
 
 
 def _inputs(fn) -> tuple:
@@ -80,13 +93,19 @@ def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
             )
         if fn.writes != versions.writes:  # something was written in place since fn ran
             versions.check_saved(tensor, fn)
-        fn.last_backward = not retain_graph
+        # The flags hold for this call only: reset whatever happens, so that a later call
+        # (direct, or another pass) never inherits them. Only a pass that frees the graph
+        # sets them, so passes with retain_graph in several threads never share one.
+        fn.last_backward = last = not retain_graph
         # grad is the node's alone when nothing but this loop refers to it (not the caller's
         # seed, not a leaf's .grad, not a view, not also on its way to another node): a
         # fresh array some backward made. Then backward may write its result into it.
-        fn.owns_grad = (_refcount is not None and _refcount(grad) == 2  # this name, the call
+        fn.owns_grad = (last and _refcount is not None and _refcount(grad) == 2  # name, call
                         and grad.base is None and grad.flags.writeable)
-        input_grads = type(fn).backward(fn, grad)
+        try:
+            input_grads = type(fn).backward(fn, grad)
+        finally:
+            fn.last_backward = fn.owns_grad = False
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         parents = _inputs(fn) if versions.rebased else fn.parents

@@ -23,12 +23,13 @@ ops keep what backward needs as attributes on it.
 ``Function.apply(*inputs, **params)`` runs forward and, when grad mode is on and some input
 requires grad, returns a Tensor whose ``grad_fn`` is the node.
 
-Before each backward the engine sets two flags on ``ctx`` (both False when backward is called
-directly): ``ctx.last_backward``, the node is freed right after this backward (no
-``retain_graph``), so backward may write over the arrays it saved; ``ctx.owns_grad``, nothing
-but the engine holds the ``grad`` array, so backward may write its result into it. Both save
-a pass over fresh memory: a large array written where the op before has just read or
-written is still in cache.
+For the one call of backward in a pass that frees the graph (no ``retain_graph``) the engine
+sets two flags on ``ctx``; they are False otherwise, and whenever backward is called
+directly: ``ctx.last_backward``, the node is freed right after, so backward may write over
+the arrays it saved; ``ctx.owns_grad``, nothing but the engine holds the ``grad`` array, so
+backward may write its result into it. Both save a pass over fresh memory: a large array
+written where the op before has just read or written is still in cache. (An op that uses
+them leaves them alone in a subclass, whose backward may read those arrays after its own.)
 """
 
 from __future__ import annotations

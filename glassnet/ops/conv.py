@@ -195,7 +195,13 @@ def _spent_cols(ctx, rows: tuple) -> np.ndarray | None:
     9 MB of cols for dW and writes 9 MB of dcols: into the memory dW just read, which is
     still in cache, its step takes 0.5 ms less than into fresh memory."""
     cols = ctx.cols
-    return cols[rows] if ctx.last_backward and cols is not None else None
+    # (not for a subclass: its backward may read cols after calling this one)
+    if not ctx.last_backward or type(ctx) is not Conv2d or cols is None:
+        return None
+    # From here cols no longer holds what forward saved: should this backward be cut short
+    # (an error, Ctrl-C), running the node again raises instead of using them.
+    ctx._freed = True
+    return cols[rows]
 
 
 def _shifted_rows(xp: np.ndarray, kw: int, dw: int, sw: int, w_out: int) -> np.ndarray:
