@@ -71,6 +71,7 @@ def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
     grads = {id(root): gradient}
     handed_to_leaves = set()  # arrays already stored in a leaf's .grad during this pass
     arrived = []  # (tensor, grad) for the leaves and retained tensors, stored at the end
+    last = not retain_graph  # each node is freed right after its backward (see below)
     for tensor in reversed(order):
         grad = grads.pop(id(tensor), None)
         if grad is None:
@@ -96,7 +97,7 @@ def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
         # The flags hold for this call only: reset whatever happens, so that a later call
         # (direct, or another pass) never inherits them. Only a pass that frees the graph
         # sets them, so passes with retain_graph in several threads never share one.
-        fn.last_backward = last = not retain_graph
+        fn.last_backward = last
         # grad is the node's alone when nothing but this loop refers to it (not the caller's
         # seed, not a leaf's .grad, not a view, not also on its way to another node): a
         # fresh array some backward made. Then backward may write its result into it.
@@ -118,7 +119,7 @@ def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
             previous = grads.get(key)
             grads[key] = parent_grad if previous is None else previous + parent_grad
         input_grads = parent_grad = previous = None  # no references left behind (owns_grad)
-        if not retain_graph:
+        if last:
             fn.release()
     for tensor, grad in arrived:
         tensor._accumulate_grad(grad)

@@ -150,7 +150,7 @@ class CheckedArguments:
     call still raises its own error. The memo forgets everything past ``limit`` entries.
     """
 
-    _PLAIN = (int, str, type(None))
+    _PLAIN = (int, bool, str, type(None))  # by exact type: True is kept apart from 1
 
     def __init__(self, limit: int = 256) -> None:
         self.limit = limit
@@ -161,8 +161,7 @@ class CheckedArguments:
             if type(v) is tuple:
                 if not all(type(item) is int for item in v):
                     return None
-            elif type(v) not in self._PLAIN and type(v) is not bool \
-                    and not isinstance(v, np.dtype):
+            elif type(v) not in self._PLAIN and not isinstance(v, np.dtype):
                 return None
         return tuple((type(v), v) for v in values)
 
